@@ -1,0 +1,71 @@
+/**
+ * Doorbells: how one core wakes another that has parked (the emulated IPI). Each core has one
+ * Int32 word on its own cache line. The sleeper parks *on that word itself*: it moves it
+ * AWAKE→PARKED with a CAS, re-checks its queues, then `Atomics.wait`s while the word is PARKED.
+ * A waker, after publishing work, moves PARKED→RUNG and notifies. Because the sleeper re-checks
+ * its queues after announcing PARKED, and the waker checks the word after publishing, one of the
+ * two always sees the other (both are sequentially consistent atomics): no lost wake-ups.
+ * Sleeping on a separate index while a waker clears a flag elsewhere does lose them.
+ */
+
+export const DOORBELL_AWAKE = 0;
+export const DOORBELL_PARKED = 1;
+export const DOORBELL_RUNG = 2;
+
+/** Int32 stride between cores' doorbell words: one cache line each. */
+export const DOORBELL_STRIDE = 16;
+
+export class Doorbells {
+  /** Notifications this thread sent that woke a parked core (a wake-up IPI). */
+  wakeups = 0;
+
+  constructor(readonly words: Int32Array, readonly numCores: number) {
+    if (words.length < numCores * DOORBELL_STRIDE) {
+      throw new Error(`doorbells: need ${numCores * DOORBELL_STRIDE} words, got ${words.length}`);
+    }
+  }
+
+  static wordsFor(numCores: number): number {
+    return numCores * DOORBELL_STRIDE;
+  }
+
+  /**
+   * Announces that `core` is about to park. Returns false if the doorbell was rung meanwhile
+   * (the caller must then poll again instead of sleeping). After a true return the caller
+   * must re-check its queues, then call `sleep` (or `cancelPark` if it found work).
+   */
+  preparePark(core: number): boolean {
+    const i = core * DOORBELL_STRIDE;
+    const prev = Atomics.compareExchange(this.words, i, DOORBELL_AWAKE, DOORBELL_PARKED);
+    if (prev === DOORBELL_AWAKE) return true;
+    Atomics.store(this.words, i, DOORBELL_AWAKE); // it was RUNG: consume the ring
+    return false;
+  }
+
+  /** Sleeps while the word is PARKED, at most `timeoutMs`. Returns true if woken by a ring. */
+  sleep(core: number, timeoutMs: number): boolean {
+    const i = core * DOORBELL_STRIDE;
+    const r = Atomics.wait(this.words, i, DOORBELL_PARKED, timeoutMs);
+    const rung = Atomics.exchange(this.words, i, DOORBELL_AWAKE) === DOORBELL_RUNG;
+    return rung || r === 'not-equal';
+  }
+
+  /** The caller found work after preparePark: back to AWAKE without sleeping. */
+  cancelPark(core: number): void {
+    Atomics.store(this.words, core * DOORBELL_STRIDE, DOORBELL_AWAKE);
+  }
+
+  /** Wakes `core` if it is parked (cheap when it is not: one atomic load). */
+  ring(core: number): void {
+    const i = core * DOORBELL_STRIDE;
+    if (Atomics.load(this.words, i) !== DOORBELL_PARKED) return;
+    if (Atomics.compareExchange(this.words, i, DOORBELL_PARKED, DOORBELL_RUNG) === DOORBELL_PARKED) {
+      Atomics.notify(this.words, i, 1);
+      this.wakeups++;
+    }
+  }
+
+  isParked(core: number): boolean {
+    return Atomics.load(this.words, core * DOORBELL_STRIDE) === DOORBELL_PARKED;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Struct-of-arrays layout of shared memory. Every piece of shared state (rings, pools, lock
+ * tables, per-core counters, RPC tables) is a set of named typed columns placed at known byte
+ * offsets inside one SharedArrayBuffer. The orchestrator builds a `LayoutDesc` once from the
+ * validated config (a plain object, so it crosses postMessage), allocates the buffer, and every
+ * worker maps the same columns with `mapLayout`. Columns start on 64-byte cache lines so a hot
+ * atomic written by one core never shares a line with another core's data.
+ */
+
+export const CACHE_LINE_BYTES = 64;
+/** Int32 elements per cache line: use as a stride to give each element its own line. */
+export const I32_PER_LINE = CACHE_LINE_BYTES / 4;
+
+export type ColumnType = 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'f32' | 'f64';
+
+export interface ColumnDesc {
+  readonly type: ColumnType;
+  /** Byte offset of the column inside the buffer (a multiple of 64). */
+  readonly byteOffset: number;
+  /** Number of elements. */
+  readonly length: number;
+}
+
+export interface LayoutDesc {
+  readonly byteLength: number;
+  readonly columns: Readonly<Record<string, ColumnDesc>>;
+}
+
+type ArrayFor<T extends ColumnType> = T extends 'i8' ? Int8Array
+  : T extends 'u8' ? Uint8Array
+  : T extends 'i16' ? Int16Array
+  : T extends 'u16' ? Uint16Array
+  : T extends 'i32' ? Int32Array
+  : T extends 'u32' ? Uint32Array
+  : T extends 'f32' ? Float32Array
+  : Float64Array;
+
+export type TypedColumn = Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | Float32Array | Float64Array;
+
+const BYTES: Record<ColumnType, number> = { i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, f32: 4, f64: 8 };
+
+/** Largest buffer we allow ourselves to allocate in one piece (a limit on everything). */
+export const MAX_LAYOUT_BYTES = 4 * 1024 * 1024 * 1024 - CACHE_LINE_BYTES;
+
+function alignUp(n: number, a: number): number {
+  return Math.ceil(n / a) * a;
+}
+
+/** Builds a `LayoutDesc` column by column. Names must be unique; lengths must be >= 1. */
+export class LayoutBuilder {
+  private offset = 0;
+  private readonly columns: Record<string, ColumnDesc> = {};
+
+  /** Adds a column of `length` elements of `type`, starting on a fresh cache line. */
+  add(name: string, type: ColumnType, length: number): this {
+    if (name in this.columns) throw new Error(`layout: duplicate column '${name}'`);
+    if (!Number.isInteger(length) || length < 1) {
+      throw new Error(`layout: column '${name}' needs a whole length >= 1, got ${length}`);
+    }
+    const byteOffset = alignUp(this.offset, CACHE_LINE_BYTES);
+    this.columns[name] = { type, byteOffset, length };
+    this.offset = byteOffset + length * BYTES[type];
+    if (this.offset > MAX_LAYOUT_BYTES) {
+      throw new Error(`layout: ${this.offset} bytes exceeds the ${MAX_LAYOUT_BYTES}-byte limit at column '${name}'`);
+    }
+    return this;
+  }
+
+  /** Adds all columns of another layout under `prefix.` (used to nest rings, pools...). */
+  addAll(prefix: string, desc: LayoutDesc): this {
+    const base = alignUp(this.offset, CACHE_LINE_BYTES);
+    for (const [name, c] of Object.entries(desc.columns)) {
+      const key = `${prefix}.${name}`;
+      if (key in this.columns) throw new Error(`layout: duplicate column '${key}'`);
+      this.columns[key] = { type: c.type, byteOffset: base + c.byteOffset, length: c.length };
+    }
+    this.offset = base + desc.byteLength;
+    return this;
+  }
+
+  build(): LayoutDesc {
+    return { byteLength: alignUp(Math.max(this.offset, CACHE_LINE_BYTES), CACHE_LINE_BYTES), columns: { ...this.columns } };
+  }
+}
+
+/** Returns the sub-layout of every column named `prefix.*`, with offsets relative to the buffer. */
+export function subLayout(desc: LayoutDesc, prefix: string): LayoutDesc {
+  const columns: Record<string, ColumnDesc> = {};
+  const p = `${prefix}.`;
+  for (const [name, c] of Object.entries(desc.columns)) {
+    if (name.startsWith(p)) columns[name.slice(p.length)] = c;
+  }
+  if (Object.keys(columns).length === 0) throw new Error(`layout: no columns under '${prefix}'`);
+  return { byteLength: desc.byteLength, columns };
+}
+
+/** Maps one column of `desc` onto `sab`. */
+export function column<T extends ColumnType>(sab: SharedArrayBuffer, desc: LayoutDesc, name: string, type: T): ArrayFor<T> {
+  const c = desc.columns[name];
+  if (c === undefined) throw new Error(`layout: no column '${name}'`);
+  if (c.type !== type) throw new Error(`layout: column '${name}' is ${c.type}, not ${type}`);
+  return makeView(sab, c) as ArrayFor<T>;
+}
+
+export function makeView(sab: SharedArrayBuffer, c: ColumnDesc): TypedColumn {
+  switch (c.type) {
+    case 'i8': return new Int8Array(sab, c.byteOffset, c.length);
+    case 'u8': return new Uint8Array(sab, c.byteOffset, c.length);
+    case 'i16': return new Int16Array(sab, c.byteOffset, c.length);
+    case 'u16': return new Uint16Array(sab, c.byteOffset, c.length);
+    case 'i32': return new Int32Array(sab, c.byteOffset, c.length);
+    case 'u32': return new Uint32Array(sab, c.byteOffset, c.length);
+    case 'f32': return new Float32Array(sab, c.byteOffset, c.length);
+    case 'f64': return new Float64Array(sab, c.byteOffset, c.length);
+  }
+}
+
+/** Maps every column; the result is keyed by column name. */
+export function mapLayout(sab: SharedArrayBuffer, desc: LayoutDesc): Record<string, TypedColumn> {
+  if (sab.byteLength < desc.byteLength) {
+    throw new Error(`layout: buffer of ${sab.byteLength} bytes is smaller than the layout's ${desc.byteLength}`);
+  }
+  const out: Record<string, TypedColumn> = {};
+  for (const [name, c] of Object.entries(desc.columns)) out[name] = makeView(sab, c);
+  return out;
+}
+
+/** Allocates a SharedArrayBuffer for `desc` (zero-filled). */
+export function allocate(desc: LayoutDesc): SharedArrayBuffer {
+  return new SharedArrayBuffer(desc.byteLength);
+}
