@@ -1,0 +1,124 @@
+/**
+ * The validated configuration of one emulation. `resolveConfig` takes a partial object (from
+ * `--config FILE`, CLI flags, or library callers), fills kernel defaults from the option table,
+ * checks every value against its range, and returns a frozen `EmuConfig`. Everything else in
+ * homa-emu (sizing of shared memory, workers, reports) is derived from this one object.
+ */
+import { ConfigError } from './errors.js';
+import { OPTIONS, OPTION_BY_KEY, type IdleMode, type OptionSpec } from './options.js';
+
+export interface EmuConfig {
+  hosts: number; cores: number; channels: number;
+  idleMode: IdleMode; idleSpinUsecs: number; parkTimeoutUsecs: number; appSliceUsecs: number;
+  stolenThresholdUsecs: number; ringSlots: number;
+  durationMs: number; warmupMs: number; dilation: number; seed: number; watchdogMs: number;
+  linkMbps: number; mtu: number; propDelayUsecs: number; rss: 'ip' | 'ip-ports'; lossRate: number;
+  switchQueuePkts: number; packetSlots: number;
+  unschedBytes: number; window: number; maxIncoming: number; maxOvercommit: number;
+  grantFifoFraction: number; fifoGrantIncrement: number; numPriorities: number; unschedCutoffs: string;
+  maxNicEstBacklogUsecs: number; deferMinBytes: number; pacerFifoFraction: number; maxGsoSize: number;
+  maxGroSkbs: number; groPolicy: string; busyUsecs: number; groBusyUsecs: number; pollUsecs: number;
+  napiBudget: number; tickUsecs: number; resendTicks: number; resendInterval: number; timeoutTicks: number;
+  requestAckTicks: number; reapLimit: number; deadBuffsLimit: number; flags: number;
+  maxRpcsPerHost: number; bpagesPerHost: number;
+  steering: string; threadChoice: string; waiterQueue: 'lifo' | 'fifo';
+  waitMode: 'poll-then-block' | 'poll' | 'block'; pacer: string; throttleInsert: 'front' | 'back' | 'heap';
+  sockLockOnArrival: 'twice' | 'once';
+  workload: string; gbps: number; clientMax: number; ports: number; portReceivers: number;
+  serverPorts: number; portThreads: number; oneWay: boolean; serviceUsecs: number; roles: 'both' | 'split';
+  baseRttUsecs: number;
+  stall: string;
+}
+
+export type PartialConfig = { [K in keyof EmuConfig]?: EmuConfig[K] | string };
+
+function describe(o: OptionSpec): string {
+  switch (o.kind) {
+    case 'int': return `a whole number in [${o.min}, ${o.max}]${o.pow2 ? ' that is a power of two' : ''}`;
+    case 'number': return `a number in [${o.min}, ${o.max}]${o.unit ? ` ${o.unit}` : ''}`;
+    case 'enum': return `one of ${o.values!.join(', ')}`;
+    case 'bool': return 'true or false';
+    case 'string': return 'a string';
+  }
+}
+
+/** Converts one raw value (a string from the CLI, or a JSON value) for option `o`. */
+export function coerceOption(o: OptionSpec, raw: unknown): number | string | boolean {
+  switch (o.kind) {
+    case 'int':
+    case 'number': {
+      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (!Number.isFinite(v) || (o.kind === 'int' && !Number.isInteger(v)) || v < o.min! || v > o.max!
+        || (o.pow2 === true && (v & (v - 1)) !== 0)) {
+        throw new ConfigError(o.flag, describe(o), raw);
+      }
+      return v;
+    }
+    case 'enum': {
+      if (typeof raw !== 'string' || !o.values!.includes(raw)) throw new ConfigError(o.flag, describe(o), raw);
+      return raw;
+    }
+    case 'bool': {
+      if (raw === true || raw === 'true' || raw === '1' || raw === '') return true;
+      if (raw === false || raw === 'false' || raw === '0') return false;
+      throw new ConfigError(o.flag, describe(o), raw);
+    }
+    case 'string': {
+      if (typeof raw !== 'string') throw new ConfigError(o.flag, describe(o), raw);
+      return raw;
+    }
+  }
+}
+
+export function defaultConfig(): EmuConfig {
+  const c: Record<string, unknown> = {};
+  for (const o of OPTIONS) c[o.key] = o.def;
+  return c as unknown as EmuConfig;
+}
+
+/**
+ * Fills defaults and validates. Unknown keys are errors (a typo must not be silently ignored).
+ * Cross-option checks (sizing limits) are done by `sizeWorld`.
+ */
+export function resolveConfig(partial: Record<string, unknown> = {}): EmuConfig {
+  const c = defaultConfig() as unknown as Record<string, unknown>;
+  for (const [k, v] of Object.entries(partial)) {
+    if (v === undefined) continue;
+    const o = OPTION_BY_KEY.get(k);
+    if (o === undefined) {
+      throw new ConfigError(k, `a known option (see 'homa-emu run --help')`, k);
+    }
+    c[k] = coerceOption(o, v);
+  }
+  const cfg = c as unknown as EmuConfig;
+  checkCutoffs(cfg);
+  return Object.freeze(cfg);
+}
+
+/** Parses `unschedCutoffs` into 8 numbers (P0..P7). */
+export function parseCutoffs(s: string): number[] {
+  const parts = s.split(',').map((x) => Number(x.trim()));
+  if (parts.length !== 8 || parts.some((x) => !Number.isInteger(x) || x < 0)) {
+    throw new ConfigError('unsched-cutoffs', '8 comma-separated whole numbers >= 0 (P0..P7)', s);
+  }
+  return parts;
+}
+
+function checkCutoffs(cfg: EmuConfig): void {
+  parseCutoffs(cfg.unschedCutoffs);
+}
+
+/** Options whose value differs from the default (for report headers). */
+export function nonDefaults(cfg: EmuConfig): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  for (const o of OPTIONS) {
+    const v = (cfg as unknown as Record<string, unknown>)[o.key];
+    if (v !== o.def) out.push([o.flag, v]);
+  }
+  return out;
+}
+
+/** Wall-clock ns of an emulated duration in µs (time dilation stretches every emulated duration). */
+export function usToWallNs(cfg: EmuConfig, usecs: number): number {
+  return usecs * 1000 * cfg.dilation;
+}

@@ -1,0 +1,113 @@
+/**
+ * Every knob of homa-emu, in one table: the name used in the config object (camelCase), the
+ * CLI flag (the kernel's sysctl name in kebab case where one exists, so a Homa user recognises
+ * every knob), the default (the kernel's default where there is one), the accepted range or
+ * names, and one line of help. Validation, the CLI, `--config FILE` and the report header are
+ * all generated from this table, so a knob cannot exist in one place and not another.
+ */
+
+export type OptionKind = 'int' | 'number' | 'enum' | 'string' | 'bool';
+
+export interface OptionSpec {
+  /** Key in `EmuConfig` (camelCase). */
+  readonly key: string;
+  /** CLI flag without dashes (kebab case; the sysctl name for kernel knobs). */
+  readonly flag: string;
+  readonly group: 'cluster' | 'homa' | 'net' | 'cpu' | 'run' | 'workload' | 'policy' | 'fault';
+  readonly kind: OptionKind;
+  readonly def: number | string | boolean;
+  readonly min?: number;
+  readonly max?: number;
+  /** For 'enum': accepted names. */
+  readonly values?: readonly string[];
+  /** Must be a power of two (ring sizes). */
+  readonly pow2?: boolean;
+  /** Unit shown in help and errors. */
+  readonly unit?: string;
+  readonly help: string;
+}
+
+export const IDLE_MODES = ['poll', 'park', 'hybrid'] as const;
+export type IdleMode = (typeof IDLE_MODES)[number];
+
+export const OPTIONS: readonly OptionSpec[] = [
+  // --- cluster shape ---
+  { key: 'hosts', flag: 'hosts', group: 'cluster', kind: 'int', def: 2, min: 1, max: 64, help: 'emulated hosts' },
+  { key: 'cores', flag: 'cores', group: 'cluster', kind: 'int', def: 2, min: 1, max: 64, help: 'emulated cores per host (one worker thread each)' },
+  { key: 'channels', flag: 'channels', group: 'cluster', kind: 'int', def: 0, min: 0, max: 64, help: 'NIC RX channels per host (0 = one per core)' },
+  // --- cpu / runtime ---
+  { key: 'idleMode', flag: 'idle-mode', group: 'cpu', kind: 'enum', def: 'hybrid', values: IDLE_MODES, help: 'what an idle core does: poll (spin), park (Atomics.wait), hybrid (spin, then park)' },
+  { key: 'idleSpinUsecs', flag: 'idle-spin-usecs', group: 'cpu', kind: 'number', def: 50, min: 0, max: 1e6, unit: 'us', help: 'hybrid idle: spin this long before parking' },
+  { key: 'parkTimeoutUsecs', flag: 'park-timeout-usecs', group: 'cpu', kind: 'number', def: 1000, min: 10, max: 1e6, unit: 'us', help: 'longest single park (a parked core re-checks its work after this)' },
+  { key: 'appSliceUsecs', flag: 'app-slice-usecs', group: 'cpu', kind: 'number', def: 20, min: 1, max: 1e5, unit: 'us', help: 'longest an app thread runs before the core polls NAPI/SoftIRQ again' },
+  { key: 'stolenThresholdUsecs', flag: 'stolen-threshold-usecs', group: 'cpu', kind: 'number', def: 50, min: 1, max: 1e6, unit: 'us', help: 'a gap in a core loop longer than this counts as stolen time' },
+  { key: 'ringSlots', flag: 'ring-slots', group: 'cpu', kind: 'int', def: 4096, min: 16, max: 1 << 22, pow2: true, help: 'capacity of every packet ring (NIC TX, RX channels, SoftIRQ backlogs)' },
+  // --- run ---
+  { key: 'durationMs', flag: 'duration-ms', group: 'run', kind: 'number', def: 3000, min: 1, max: 3.6e6, unit: 'ms', help: 'measured window (wall clock)' },
+  { key: 'warmupMs', flag: 'warmup-ms', group: 'run', kind: 'number', def: 500, min: 0, max: 3.6e6, unit: 'ms', help: 'warm-up before measuring' },
+  { key: 'dilation', flag: 'dilation', group: 'run', kind: 'number', def: 1, min: 1, max: 1e6, help: 'stretch every emulated duration D times in wall time; reported times are divided by D' },
+  { key: 'seed', flag: 'seed', group: 'run', kind: 'int', def: 1, min: 0, max: 2 ** 31 - 1, help: 'seed of every random choice (workloads, loss, placement)' },
+  { key: 'watchdogMs', flag: 'watchdog-ms', group: 'run', kind: 'number', def: 5000, min: 100, max: 600000, unit: 'ms', help: 'workers that do not stop this long after the stop signal are terminated' },
+  // --- network ---
+  { key: 'linkMbps', flag: 'link-mbps', group: 'net', kind: 'number', def: 25000, min: 1, max: 1e6, unit: 'Mbps', help: 'link speed of every host (pacing, switch drain, FIFO grant interval)' },
+  { key: 'mtu', flag: 'mtu', group: 'net', kind: 'int', def: 1500, min: 576, max: 9000, unit: 'B', help: 'IP MTU' },
+  { key: 'propDelayUsecs', flag: 'prop-delay-usecs', group: 'net', kind: 'number', def: 1, min: 0, max: 1e6, unit: 'us', help: 'one-way propagation delay host -> switch -> host' },
+  { key: 'rss', flag: 'rss', group: 'net', kind: 'enum', def: 'ip', values: ['ip', 'ip-ports'], help: "NIC RSS hash: IP addresses only (NICs that do not know Homa) or IP + ports" },
+  { key: 'lossRate', flag: 'loss-rate', group: 'net', kind: 'number', def: 0, min: 0, max: 0.5, help: 'probability that the switch drops a packet' },
+  { key: 'switchQueuePkts', flag: 'switch-queue-pkts', group: 'net', kind: 'int', def: 4096, min: 16, max: 1 << 20, help: 'packets an egress port may queue (all priorities) before it drops' },
+  { key: 'packetSlots', flag: 'packet-slots', group: 'net', kind: 'int', def: 0, min: 0, max: 1 << 22, help: 'packet buffers in the shared pool (0 = sized from the config)' },
+  // --- Homa tunables (net.homa.*) ---
+  { key: 'unschedBytes', flag: 'unsched-bytes', group: 'homa', kind: 'int', def: 40000, min: 1, max: 1000000, unit: 'B', help: 'bytes a new message may send without grants' },
+  { key: 'window', flag: 'window', group: 'homa', kind: 'int', def: 0, min: 0, max: 10000000, unit: 'B', help: 'grant window; 0 = dynamic max_incoming/(num_active+1)' },
+  { key: 'maxIncoming', flag: 'max-incoming', group: 'homa', kind: 'int', def: 400000, min: 1, max: 100000000, unit: 'B', help: 'cap on granted-but-unreceived bytes over grantable messages' },
+  { key: 'maxOvercommit', flag: 'max-overcommit', group: 'homa', kind: 'int', def: 8, min: 1, max: 8, help: 'most RPCs receiving grants at once' },
+  { key: 'grantFifoFraction', flag: 'grant-fifo-fraction', group: 'homa', kind: 'int', def: 50, min: 0, max: 500, unit: 'permille', help: 'share of grant bandwidth for the oldest message' },
+  { key: 'fifoGrantIncrement', flag: 'fifo-grant-increment', group: 'homa', kind: 'int', def: 50000, min: 1, max: 10000000, unit: 'B', help: 'bytes per FIFO grant' },
+  { key: 'numPriorities', flag: 'num-priorities', group: 'homa', kind: 'int', def: 8, min: 1, max: 8, help: 'priority levels used' },
+  { key: 'unschedCutoffs', flag: 'unsched-cutoffs', group: 'homa', kind: 'string', def: '0,0,0,0,1000000,15000,2800,200', help: 'max message length per unscheduled level P0..P7' },
+  { key: 'maxNicEstBacklogUsecs', flag: 'max-nic-est-backlog-usecs', group: 'homa', kind: 'number', def: 5, min: 0, max: 1e6, unit: 'us', help: 'limit on the NIC backlog estimate before throttling' },
+  { key: 'deferMinBytes', flag: 'defer-min-bytes', group: 'homa', kind: 'int', def: 1000, min: 0, max: 1000000, unit: 'B', help: 'messages with at most this many bytes left are never throttled' },
+  { key: 'pacerFifoFraction', flag: 'pacer-fifo-fraction', group: 'homa', kind: 'int', def: 50, min: 0, max: 500, unit: 'permille', help: 'share of pacer output for the oldest message' },
+  { key: 'maxGsoSize', flag: 'max-gso-size', group: 'homa', kind: 'int', def: 0, min: 0, max: 1000000, unit: 'B', help: 'cap on an skb before segmentation (0 = MTU-sized)' },
+  { key: 'maxGroSkbs', flag: 'max-gro-skbs', group: 'homa', kind: 'int', def: 20, min: 1, max: 64, help: 'packets per GRO batch before a forced push' },
+  { key: 'groPolicy', flag: 'gro-policy', group: 'policy', kind: 'string', def: '0x72', help: "GRO/SoftIRQ steering bits (kernel mask, e.g. 0x72 = Gen2 default, 0xE2 = Gen3) or a preset name" },
+  { key: 'busyUsecs', flag: 'busy-usecs', group: 'homa', kind: 'number', def: 100, min: 0, max: 1e6, unit: 'us', help: "window for 'core recently busy' (Gen2 GRO, Gen3 app, thread choice)" },
+  { key: 'groBusyUsecs', flag: 'gro-busy-usecs', group: 'homa', kind: 'number', def: 5, min: 0, max: 1e6, unit: 'us', help: 'gap between GRO calls below which the GRO core is busy (no bypass)' },
+  { key: 'pollUsecs', flag: 'poll-usecs', group: 'homa', kind: 'number', def: 50, min: 0, max: 1e6, unit: 'us', help: 'busy-wait before sleeping in recvmsg' },
+  { key: 'napiBudget', flag: 'napi-budget', group: 'homa', kind: 'int', def: 64, min: 1, max: 4096, help: 'packets a NAPI poll may take per pass' },
+  { key: 'tickUsecs', flag: 'tick-usecs', group: 'homa', kind: 'number', def: 1000, min: 10, max: 1e6, unit: 'us', help: 'timer tick (the kernel: 1 ms)' },
+  { key: 'resendTicks', flag: 'resend-ticks', group: 'homa', kind: 'int', def: 5, min: 1, max: 100000, help: 'ticks of silence before the first RESEND' },
+  { key: 'resendInterval', flag: 'resend-interval', group: 'homa', kind: 'int', def: 5, min: 1, max: 100000, help: 'ticks between RESENDs' },
+  { key: 'timeoutTicks', flag: 'timeout-ticks', group: 'homa', kind: 'int', def: 100, min: 2, max: 1000000, help: 'ticks of silence before an RPC is aborted' },
+  { key: 'requestAckTicks', flag: 'request-ack-ticks', group: 'homa', kind: 'int', def: 2, min: 1, max: 100000, help: 'ticks before a server sends NEED_ACK' },
+  { key: 'reapLimit', flag: 'reap-limit', group: 'homa', kind: 'int', def: 10, min: 1, max: 100000, help: 'packet buffers freed per reap call' },
+  { key: 'deadBuffsLimit', flag: 'dead-buffs-limit', group: 'homa', kind: 'int', def: 5000, min: 1, max: 10000000, help: 'dead packet buffers before the timer reaps' },
+  { key: 'flags', flag: 'flags', group: 'homa', kind: 'int', def: 0, min: 0, max: 0xffff, help: 'bit 2: DONT_THROTTLE' },
+  { key: 'maxRpcsPerHost', flag: 'max-rpcs-per-host', group: 'homa', kind: 'int', def: 4096, min: 16, max: 1 << 20, help: 'RPC slots per host (client + server)' },
+  { key: 'bpagesPerHost', flag: 'bpages-per-host', group: 'homa', kind: 'int', def: 1024, min: 16, max: 1 << 20, help: 'message buffer pages (64 KiB) per host' },
+  // --- policies ---
+  { key: 'steering', flag: 'steering', group: 'policy', kind: 'string', def: '', help: 'SoftIRQ steering policy (same-core, next, idle, gen2, gen3, rps-ip, rps-ports, or ./module.js); default from --gro-policy' },
+  { key: 'threadChoice', flag: 'thread-choice', group: 'policy', kind: 'string', def: 'idle-core', help: 'which waiting app thread gets a message: first, idle-core, or ./module.js' },
+  { key: 'waiterQueue', flag: 'waiter-queue', group: 'policy', kind: 'enum', def: 'lifo', values: ['lifo', 'fifo'], help: 'waiting threads queued at the front (kernel) or the rear' },
+  { key: 'waitMode', flag: 'wait-mode', group: 'policy', kind: 'enum', def: 'poll-then-block', values: ['poll-then-block', 'poll', 'block'], help: 'how an app thread waits for a message' },
+  { key: 'pacer', flag: 'pacer', group: 'policy', kind: 'string', def: 'nic-short', help: 'pacer-only, nic-short (any thread may send while the NIC backlog is short), qdisc, or ./module.js' },
+  { key: 'throttleInsert', flag: 'throttle-insert', group: 'policy', kind: 'enum', def: 'front', values: ['front', 'back', 'heap'], help: 'throttle list: sorted insert scanning from the front (kernel), from the back, or a heap' },
+  { key: 'sockLockOnArrival', flag: 'sock-lock-on-arrival', group: 'policy', kind: 'enum', def: 'twice', values: ['twice', 'once'], help: 'socket lock taken twice (kernel) or once when a request arrives' },
+  // --- workload (cp_node) ---
+  { key: 'workload', flag: 'workload', group: 'workload', kind: 'string', def: 'w3', help: 'message lengths: w1..w5 or a fixed length in bytes' },
+  { key: 'gbps', flag: 'gbps', group: 'workload', kind: 'number', def: 2, min: 0, max: 1000, unit: 'Gbps', help: 'request payload each client host sends (0 = closed loop)' },
+  { key: 'clientMax', flag: 'client-max', group: 'workload', kind: 'int', def: 200, min: 1, max: 100000, help: 'outstanding RPCs per client host, split over its ports' },
+  { key: 'ports', flag: 'ports', group: 'workload', kind: 'int', def: 2, min: 1, max: 64, help: 'client ports per host (one sender thread and Poisson stream each)' },
+  { key: 'portReceivers', flag: 'port-receivers', group: 'workload', kind: 'int', def: 1, min: 0, max: 64, help: 'response-receiving threads per client port (0 = the sender waits itself)' },
+  { key: 'serverPorts', flag: 'server-ports', group: 'workload', kind: 'int', def: 1, min: 1, max: 64, help: 'listening ports per server host' },
+  { key: 'portThreads', flag: 'port-threads', group: 'workload', kind: 'int', def: 2, min: 1, max: 64, help: 'server threads per listening port' },
+  { key: 'oneWay', flag: 'one-way', group: 'workload', kind: 'bool', def: false, help: 'servers reply with min(request length, 100) bytes' },
+  { key: 'serviceUsecs', flag: 'service-usecs', group: 'workload', kind: 'number', def: 0, min: 0, max: 1e6, unit: 'us', help: 'server CPU time per request before replying' },
+  { key: 'roles', flag: 'roles', group: 'workload', kind: 'enum', def: 'both', values: ['both', 'split'], help: 'every host both client and server (cp_vs_tcp), or first half clients, rest servers' },
+  { key: 'baseRttUsecs', flag: 'base-rtt-usecs', group: 'workload', kind: 'number', def: 0, min: 0, max: 1e6, unit: 'us', help: 'slowdown denominator base (0 = measure with a short unloaded run)' },
+  // --- faults ---
+  { key: 'stall', flag: 'stall', group: 'fault', kind: 'string', def: '', help: "core stalls: 'core=H.C,ms=10,every=200' or 'core=all,ms=5,every=500' (';' separates several)" },
+];
+
+export const OPTION_BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTIONS.map((o) => [o.key, o]));
+export const OPTION_BY_FLAG: ReadonlyMap<string, OptionSpec> = new Map(OPTIONS.map((o) => [o.flag, o]));

@@ -1,0 +1,53 @@
+/**
+ * A "world" is what the generic runtime runs: it says how much shared memory a configuration
+ * needs, initialises it on the main thread, and, inside each worker, builds the contexts and app
+ * threads of one emulated core (or of the fabric). The runtime (src/cpu, src/run) knows nothing
+ * about Homa: `selftest` (a synthetic pipeline) and `homa` (hosts, NICs, the switch and the
+ * protocol) are two worlds. Worlds are looked up by name in every worker, so nothing but plain
+ * data (the config and the SAB) crosses postMessage.
+ */
+import type { EmuConfig } from '../config/config.js';
+import type { AppThread, KernelContext } from '../cpu/context.js';
+import type { LayoutDesc } from '../shm/layout.js';
+import type { LockTable } from '../shm/lock.js';
+import type { Doorbells } from '../shm/doorbell.js';
+
+/** Shared services the runtime gives every core of a world. */
+export interface CoreEnv {
+  readonly cfg: EmuConfig;
+  readonly sab: SharedArrayBuffer;
+  /** The world's own layout (its columns are nested under `world.` in the full layout). */
+  readonly desc: LayoutDesc;
+  /** Global core index (host * cfg.cores + core); the fabric has index hosts*cores. */
+  readonly globalCore: number;
+  readonly host: number;
+  readonly core: number;
+  readonly locks: LockTable;
+  readonly doorbells: Doorbells;
+}
+
+export interface CoreSetup {
+  /** In priority order: NAPI, SoftIRQ, kernel threads. */
+  contexts: KernelContext[];
+  apps: AppThread[];
+  /** Called once when the measured window starts (reset this core's counters). */
+  onMeasureStart?(now: number): void;
+  /** Called once after the loop ends (flush caches, publish counters). */
+  onStop?(now: number): void;
+}
+
+export interface World {
+  readonly name: string;
+  /** Lock classes this world uses and how many locks of each (for the shared lock table). */
+  lockClasses(cfg: EmuConfig): { classes: string[]; counts: number[] };
+  /** Shared memory of the world (validated sizing: throw a UserError with code ESIZING if too large). */
+  layout(cfg: EmuConfig): LayoutDesc;
+  /** Main thread, before workers start. */
+  init(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc): void;
+  /** Worker side: the contexts and app threads of one core. */
+  setupCore(env: CoreEnv): CoreSetup | Promise<CoreSetup>;
+  /** Worker side: the fabric (switch) worker, if the world has one. */
+  setupFabric?(env: CoreEnv): CoreSetup | Promise<CoreSetup>;
+  /** Main thread, after every worker stopped: the world's own results (JSON-able). */
+  collect(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, measuredNs: number): unknown;
+}
