@@ -1,0 +1,205 @@
+/**
+ * The loop of one emulated core (DESIGN.md §4). Each pass, in kernel priority order: NAPI/GRO,
+ * SoftIRQ, kernel threads (pacer, timer), then the app threads that live on this core, then
+ * idle. The clock is read once at the start of a pass and again only after a context that did
+ * work, so time is charged to roles (NAPI, SoftIRQ, bypass, pacer, timer, app, idle) at a cost
+ * of one clock read per unit of work. Idle is `poll` (spin), `park` (Atomics.wait on this
+ * core's doorbell) or `hybrid` (spin `idleSpinUsecs`, then park). The loop also watches itself:
+ * a gap between two clock reads of an idle pass longer than `stolenThresholdUsecs` is time the
+ * host OS did not run this worker (stolen), and injected stalls are charged to their own role.
+ * The phase word of the control block drives warm-up → measure (counters reset) → stop.
+ */
+import type { EmuConfig } from '../config/config.js';
+import type { Doorbells } from '../shm/doorbell.js';
+import type { LockTable } from '../shm/lock.js';
+import { nowNs } from '../shm/clock.js';
+import { AppState, Role, type AppThread, type CoreAccount, type KernelContext, type RoleId } from './context.js';
+import { CoreStat, CORE_STAT_FIELDS, Ctl, Phase } from './control.js';
+import type { StallSchedule } from './faults.js';
+
+export interface CoreLoopEnv {
+  readonly cfg: EmuConfig;
+  readonly globalCore: number;
+  readonly ctl: Int32Array;
+  /** The whole coreStats column; this core writes row `globalCore` only. */
+  readonly coreStats: Float64Array;
+  readonly doorbells: Doorbells;
+  readonly locks: LockTable;
+  readonly stalls: StallSchedule | null;
+  onMeasureStart?(now: number): void;
+}
+
+class Account implements CoreAccount {
+  constructor(readonly roleNs: Float64Array) {}
+  move(fromRole: RoleId, toRole: RoleId, ns: number): void {
+    this.roleNs[fromRole]! -= ns;
+    this.roleNs[toRole]! += ns;
+  }
+}
+
+/** Checks blocked app threads' wake words; returns how many became runnable. */
+function wakeBlocked(apps: readonly AppThread[]): number {
+  let woke = 0;
+  for (let i = 0; i < apps.length; i++) {
+    const a = apps[i]!;
+    if (a.state === AppState.BLOCKED && Atomics.load(a.wakeWords, a.wakeIndex) !== 0) {
+      Atomics.store(a.wakeWords, a.wakeIndex, 0);
+      a.state = AppState.RUNNABLE;
+      woke++;
+    }
+  }
+  return woke;
+}
+
+function anyWork(contexts: readonly KernelContext[], apps: readonly AppThread[]): boolean {
+  for (let i = 0; i < contexts.length; i++) if (contexts[i]!.hasWork()) return true;
+  for (let i = 0; i < apps.length; i++) {
+    const a = apps[i]!;
+    if (a.state === AppState.RUNNABLE) return true;
+    if (a.state === AppState.BLOCKED && Atomics.load(a.wakeWords, a.wakeIndex) !== 0) return true;
+  }
+  return false;
+}
+
+function countActive(apps: readonly AppThread[]): number {
+  let n = 0;
+  for (let i = 0; i < apps.length; i++) if (apps[i]!.state !== AppState.DONE) n++;
+  return n;
+}
+
+/** Busy-waits until `until` (a stall must keep the core from doing anything, like a real one). */
+function spinUntil(until: number): number {
+  let t = nowNs();
+  while (t < until) t = nowNs();
+  return t;
+}
+
+/**
+ * Runs the core until the phase word says STOP. Returns normally; a context that throws
+ * propagates (the worker wrapper marks the run failed and names this core).
+ */
+export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[], apps: readonly AppThread[]): void {
+  const { cfg, ctl, doorbells } = env;
+  const base = env.globalCore * CORE_STAT_FIELDS;
+  const stats = env.coreStats;
+  const roleNs = stats.subarray(base + CoreStat.ROLE_NS, base + CoreStat.ROLE_NS + Role.KTHREAD + 1);
+  const acct = new Account(roleNs);
+  const idleMode = cfg.idleMode;
+  const spinNs = cfg.idleSpinUsecs * 1000;
+  const parkTimeoutMs = cfg.parkTimeoutUsecs / 1000;
+  const sliceNs = cfg.appSliceUsecs * 1000 * cfg.dilation;
+  const stolenNs = cfg.stolenThresholdUsecs * 1000;
+  const core = env.globalCore % cfg.cores;
+  void core;
+
+  let phase = Atomics.load(ctl, Ctl.PHASE);
+  let activeApps = countActive(apps);
+  Atomics.add(ctl, Ctl.APPS_ACTIVE, activeApps);
+  let mark = nowNs();
+  let idleSince = -1;
+  let nextApp = 0;
+  let ipisBefore = doorbells.wakeups;
+
+  for (;;) {
+    const p = Atomics.load(ctl, Ctl.PHASE);
+    if (p !== phase) {
+      phase = p;
+      if (phase === Phase.MEASURE) {
+        const t = nowNs();
+        stats.fill(0, base, base + CORE_STAT_FIELDS);
+        stats[base + CoreStat.MEASURE_START_NS] = t;
+        env.locks.resetStats();
+        ipisBefore = doorbells.wakeups;
+        env.onMeasureStart?.(t);
+        mark = t;
+      }
+    }
+    if (phase >= Phase.STOP) break;
+
+    let now = nowNs();
+    const gap = now - mark;
+    if (gap > stolenNs && idleSince >= 0) {
+      // An idle pass should take well under a microsecond: the rest is the host OS.
+      roleNs[Role.STOLEN]! += gap;
+      stats[base + CoreStat.STOLEN_GAPS]!++;
+    } else {
+      roleNs[Role.IDLE]! += gap;
+    }
+    if (gap > stats[base + CoreStat.MAX_GAP_NS]!) stats[base + CoreStat.MAX_GAP_NS] = gap;
+    mark = now;
+    stats[base + CoreStat.PASSES]!++;
+
+    if (env.stalls !== null) {
+      const d = env.stalls.due(now);
+      if (d > 0) {
+        const end = spinUntil(now + d);
+        roleNs[Role.STALL]! += end - now;
+        stats[base + CoreStat.STALLS]!++;
+        mark = end;
+        continue;
+      }
+    }
+
+    let work = 0;
+    for (let i = 0; i < contexts.length; i++) {
+      const ctx = contexts[i]!;
+      const w = ctx.run(now, acct);
+      if (w > 0) {
+        const t = nowNs();
+        roleNs[ctx.role]! += t - mark;
+        mark = now = t;
+        work += w;
+      }
+    }
+
+    if (apps.length > 0) {
+      wakeBlocked(apps);
+      // One step for each runnable app thread, round robin from where the last pass stopped.
+      for (let k = 0; k < apps.length; k++) {
+        const a = apps[(nextApp + k) % apps.length]!;
+        if (a.state !== AppState.RUNNABLE) continue;
+        const w = a.step(now, sliceNs);
+        stats[base + CoreStat.APP_STEPS]!++;
+        if (w > 0) {
+          const t = nowNs();
+          roleNs[Role.APP]! += t - mark;
+          mark = now = t;
+          work += w;
+        }
+      }
+      nextApp = (nextApp + 1) % apps.length;
+      const active = countActive(apps);
+      if (active !== activeApps) {
+        Atomics.sub(ctl, Ctl.APPS_ACTIVE, activeApps - active);
+        activeApps = active;
+      }
+    }
+
+    if (work > 0) {
+      stats[base + CoreStat.WORK_UNITS]! += work;
+      idleSince = -1;
+      continue;
+    }
+
+    // Idle.
+    if (idleSince < 0) idleSince = now;
+    if (idleMode === 'poll' || (idleMode === 'hybrid' && now - idleSince < spinNs)) continue;
+    if (!doorbells.preparePark(env.globalCore)) continue;
+    if (anyWork(contexts, apps) || Atomics.load(ctl, Ctl.PHASE) !== phase) {
+      doorbells.cancelPark(env.globalCore);
+      continue;
+    }
+    const rung = doorbells.sleep(env.globalCore, parkTimeoutMs);
+    const t = nowNs();
+    roleNs[Role.IDLE]! += t - mark;
+    mark = t;
+    stats[base + CoreStat.PARKS]!++;
+    if (rung) stats[base + CoreStat.RUNG_WAKEUPS]!++;
+  }
+
+  const end = nowNs();
+  roleNs[Role.IDLE]! += end - mark;
+  stats[base + CoreStat.MEASURE_END_NS] = end;
+  stats[base + CoreStat.IPIS_SENT] = doorbells.wakeups - ipisBefore;
+  if (activeApps !== 0) Atomics.sub(ctl, Ctl.APPS_ACTIVE, activeApps);
+}

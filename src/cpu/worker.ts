@@ -1,0 +1,83 @@
+/**
+ * The body of one worker thread: one emulated core (or the fabric), run as one long piscina
+ * task. It attaches to the shared clock and memory, asks the world for this core's contexts and
+ * app threads, announces itself ready, waits for the start signal, runs the core loop until the
+ * stop phase, and returns a small summary. Any exception marks the whole run failed (so every
+ * other core stops at its next pass) and is rethrown with the core it happened on.
+ */
+import type { EmuConfig } from '../config/config.js';
+import { attachClock, nowNs } from '../shm/clock.js';
+import { Doorbells } from '../shm/doorbell.js';
+import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
+import { LockTable, type LockTableSpec } from '../shm/lock.js';
+import { loadWorld } from '../run/worlds.js';
+import type { CoreEnv } from '../run/world.js';
+import { Ctl, Phase } from './control.js';
+import { runCoreLoop } from './core-loop.js';
+import { parseStalls, StallSchedule } from './faults.js';
+
+export interface CoreTask {
+  worldName: string;
+  cfg: EmuConfig;
+  sab: SharedArrayBuffer;
+  desc: LayoutDesc;
+  lockSpec: LockTableSpec;
+  globalCore: number;
+  /** The fabric worker (index hosts*cores) rather than an emulated core. */
+  fabric: boolean;
+  totalWorkers: number;
+}
+
+export interface CoreSummary {
+  globalCore: number;
+  host: number;
+  core: number;
+  fabric: boolean;
+  apps: number;
+  contexts: string[];
+}
+
+export class CoreFailure extends Error {
+  constructor(readonly globalCore: number, readonly host: number, readonly core: number, readonly fabric: boolean, cause: unknown) {
+    const where = fabric ? 'fabric worker' : `core ${globalCore} (host ${host} core ${core})`;
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    super(`${where} failed: ${msg}`);
+    this.name = 'CoreFailure';
+    if (cause instanceof Error && cause.stack) this.stack = `${this.name}: ${this.message}\n${cause.stack}`;
+  }
+}
+
+export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
+  const { cfg, sab, desc, globalCore, fabric } = task;
+  const host = fabric ? -1 : Math.floor(globalCore / cfg.cores);
+  const core = fabric ? -1 : globalCore % cfg.cores;
+  const ctl = column(sab, desc, 'ctl', 'i32');
+  const doorbells = new Doorbells(column(sab, desc, 'doorbells', 'i32'), task.totalWorkers);
+  try {
+    attachClock(column(sab, desc, 'clock', 'i32'));
+    const locks = new LockTable(sab, subLayout(desc, 'locks'), task.lockSpec, globalCore);
+    const world = await loadWorld(task.worldName);
+    const env: CoreEnv = { cfg, sab, desc: subLayout(desc, 'world'), globalCore, host, core, locks, doorbells };
+    const setup = fabric ? await world.setupFabric!(env) : await world.setupCore(env);
+    const stalls = fabric ? null : new StallSchedule(parseStalls(cfg.stall, cfg.hosts, cfg.cores), globalCore, nowNs(), cfg.dilation);
+
+    Atomics.add(ctl, Ctl.READY, 1);
+    Atomics.notify(ctl, Ctl.READY);
+    while (Atomics.load(ctl, Ctl.PHASE) === Phase.STARTING) Atomics.wait(ctl, Ctl.PHASE, Phase.STARTING, 50);
+
+    runCoreLoop({
+      cfg, globalCore, ctl, coreStats: column(sab, desc, 'coreStats', 'f64'), doorbells, locks,
+      stalls: stalls !== null && stalls.active ? stalls : null,
+      onMeasureStart: setup.onMeasureStart?.bind(setup),
+    }, setup.contexts, setup.apps);
+    setup.onStop?.(nowNs());
+    return { globalCore, host, core, fabric, apps: setup.apps.length, contexts: setup.contexts.map((c) => c.name) };
+  } catch (e) {
+    // First failure wins; then stop everyone and wake the parked.
+    Atomics.compareExchange(ctl, Ctl.FAILED, 0, globalCore + 1);
+    Atomics.store(ctl, Ctl.PHASE, Phase.STOP);
+    Atomics.notify(ctl, Ctl.PHASE);
+    for (let c = 0; c < task.totalWorkers; c++) doorbells.ring(c);
+    throw new CoreFailure(globalCore, host, core, fabric, e);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The lock table (metrics.py's "Lock Misses", and further). For each lock class: acquisitions
+ * per second, share contended, wait as % of one core (metrics.py's %CPU: summed over cores, so
+ * it can exceed 100), ns per miss, P99 wait over all acquisitions (from the log2 histogram:
+ * reported as the upper edge of the bucket, so it is an upper bound within 2x), hold time as %
+ * of one core (estimated from sampled holds), hand-offs between cores per second, and which cores
+ * waited most.
+ */
+import { LockStat, WAIT_HIST_BUCKETS } from '../shm/lock.js';
+
+export interface LockRow {
+  cls: string;
+  acquisitions: number;
+  acquisitionsPerSec: number;
+  misses: number;
+  contendedPct: number;
+  /** Wait as % of one core (can exceed 100). */
+  waitPctCore: number;
+  nsPerMiss: number;
+  p99WaitNs: number;
+  maxWaitNs: number;
+  holdPctCore: number;
+  handoffsPerSec: number;
+  trylockFails: number;
+  /** Cores by wait ns, most first (up to 3): [globalCore, waitNs]. */
+  topWaiters: Array<[number, number]>;
+}
+
+/** Upper edge (ns) of the histogram bucket holding the rank-th smallest miss wait (1-based). */
+function histRank(total: Float64Array, rank: number): number {
+  let cum = 0;
+  for (let b = 0; b < WAIT_HIST_BUCKETS; b++) {
+    cum += total[LockStat.WAIT_HIST + b]!;
+    if (cum >= rank) return 2 ** (b + 1);
+  }
+  return 2 ** WAIT_HIST_BUCKETS;
+}
+
+export function lockRows(stats: Array<{ cls: string; perCore: Float64Array[]; total: Float64Array }>, measuredNs: number): LockRow[] {
+  const secs = measuredNs / 1e9;
+  return stats.map(({ cls, perCore, total }) => {
+    const acq = total[LockStat.ACQUISITIONS]!;
+    const misses = total[LockStat.MISSES]!;
+    const waitNs = total[LockStat.WAIT_NS]!;
+    const holdSamples = total[LockStat.HOLD_SAMPLES]!;
+    const holdNsEst = holdSamples > 0 ? (total[LockStat.HOLD_NS_SAMPLED]! / holdSamples) * acq : 0;
+    // P99 over all acquisitions: uncontended ones waited 0.
+    const rank = Math.ceil(acq * 0.99);
+    const uncontended = acq - misses;
+    const p99 = acq === 0 || rank <= uncontended ? 0 : histRank(total, rank - uncontended);
+    const topWaiters = perCore
+      .map((row, g): [number, number] => [g, row[LockStat.WAIT_NS]!])
+      .filter(([, w]) => w > 0)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3);
+    return {
+      cls,
+      acquisitions: acq,
+      acquisitionsPerSec: secs > 0 ? acq / secs : 0,
+      misses,
+      contendedPct: acq > 0 ? (100 * misses) / acq : 0,
+      waitPctCore: measuredNs > 0 ? (100 * waitNs) / measuredNs : 0,
+      nsPerMiss: misses > 0 ? waitNs / misses : 0,
+      p99WaitNs: p99,
+      maxWaitNs: perCore.reduce((m, row) => Math.max(m, row[LockStat.MAX_WAIT_NS]!), 0),
+      holdPctCore: measuredNs > 0 ? (100 * holdNsEst) / measuredNs : 0,
+      handoffsPerSec: secs > 0 ? total[LockStat.HANDOFFS]! / secs : 0,
+      trylockFails: total[LockStat.TRYLOCK_FAILS]!,
+      topWaiters,
+    };
+  });
+}

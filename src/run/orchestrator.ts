@@ -1,0 +1,191 @@
+/**
+ * The orchestrator: turns one validated config into a run. It sizes and allocates every shared
+ * buffer (the runtime's control block, clock, doorbells, per-core stats and lock table, plus the
+ * world's own columns), starts one worker per emulated core (and one for the fabric when the
+ * world has one) through piscina — one long-running task per worker, so piscina owns thread
+ * life cycle and error propagation — drives the warm-up / measure / stop phases, and gathers
+ * results. It always shuts down: when the measured window ends, when the world says it is done,
+ * when a worker throws (the error names the core), on an abort signal (SIGINT), and through a
+ * watchdog that terminates workers that do not stop in time.
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import type { EmuConfig } from '../config/config.js';
+import { UserError } from '../config/errors.js';
+import { CLOCK_WORDS, initClockOrigin, nowNs } from '../shm/clock.js';
+import { Doorbells } from '../shm/doorbell.js';
+import { allocate, column, subLayout, type LayoutDesc } from '../shm/layout.js';
+import { lockTableLayout, readLockStats, type LockTableSpec } from '../shm/lock.js';
+import { CORE_STAT_FIELDS, Ctl, Phase, runtimeLayout } from '../cpu/control.js';
+import type { CoreSummary, CoreTask } from '../cpu/worker.js';
+import { compiledUrl } from '../util/paths.js';
+import type { World } from './world.js';
+import { loadWorld } from './worlds.js';
+
+/** Most worker threads one run may start (a limit on everything). */
+export const MAX_WORKERS = 256;
+
+export interface RunOptions {
+  /** Stop when the world sets WORLD_DONE or every app thread is done (before the window ends). */
+  stopWhenAppsDone?: boolean;
+  signal?: AbortSignal;
+  /** Called about every 200 ms with progress (elapsed ms of the whole run, phase). */
+  onProgress?: (p: { elapsedMs: number; totalMs: number; phase: number }) => void;
+}
+
+export interface RawRun {
+  cfg: EmuConfig;
+  world: string;
+  sab: SharedArrayBuffer;
+  desc: LayoutDesc;
+  lockSpec: LockTableSpec;
+  totalWorkers: number;
+  emulatedCores: number;
+  hasFabric: boolean;
+  hostCpus: number;
+  /** Wall ns of the measured window (from the phase switch to the stop signal). */
+  measuredNs: number;
+  interrupted: boolean;
+  endedEarly: boolean;
+  summaries: CoreSummary[];
+  coreStats: Float64Array;
+  lockStats: ReturnType<typeof readLockStats>;
+  worldResult: unknown;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function buildLayout(cfg: EmuConfig, world: World): { desc: LayoutDesc; lockSpec: LockTableSpec; totalWorkers: number; hasFabric: boolean } {
+  const emulated = cfg.hosts * cfg.cores;
+  const hasFabric = world.setupFabric !== undefined;
+  const totalWorkers = emulated + (hasFabric ? 1 : 0);
+  if (totalWorkers > MAX_WORKERS) {
+    throw new UserError('ESIZING', `--hosts x --cores: expected at most ${MAX_WORKERS} worker threads in all, got ${cfg.hosts} x ${cfg.cores}${hasFabric ? ' + 1 fabric' : ''} = ${totalWorkers}`);
+  }
+  const lc = world.lockClasses(cfg);
+  const lockSpec: LockTableSpec = { classes: lc.classes, locksPerClass: lc.counts, cores: totalWorkers };
+  const b = runtimeLayout(totalWorkers, CLOCK_WORDS, Doorbells.wordsFor(totalWorkers));
+  b.addAll('locks', lockTableLayout(lockSpec));
+  b.addAll('world', world.layout(cfg));
+  return { desc: b.build(), lockSpec, totalWorkers, hasFabric };
+}
+
+export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptions = {}): Promise<RawRun> {
+  const world = await loadWorld(worldName);
+  const { desc, lockSpec, totalWorkers, hasFabric } = buildLayout(cfg, world);
+  const sab = allocate(desc);
+  const ctl = column(sab, desc, 'ctl', 'i32');
+  initClockOrigin(column(sab, desc, 'clock', 'i32'));
+  const doorbells = new Doorbells(column(sab, desc, 'doorbells', 'i32'), totalWorkers);
+  world.init(cfg, sab, subLayout(desc, 'world'));
+
+  const pool = new Piscina({
+    filename: compiledUrl(import.meta.url, '../cpu/worker.js').href,
+    minThreads: totalWorkers,
+    maxThreads: totalWorkers,
+    concurrentTasksPerWorker: 1,
+    idleTimeout: 60_000,
+    atomics: 'disabled',
+  });
+
+  const stopAll = (): void => {
+    if (Atomics.load(ctl, Ctl.PHASE) !== Phase.STOP) {
+      Atomics.store(ctl, Ctl.PHASE, Phase.STOP);
+      Atomics.notify(ctl, Ctl.PHASE);
+    }
+    for (let c = 0; c < totalWorkers; c++) doorbells.ring(c);
+  };
+
+  let firstError: unknown = null;
+  const tasks: Array<Promise<CoreSummary | null>> = [];
+  for (let g = 0; g < totalWorkers; g++) {
+    const task: CoreTask = { worldName, cfg, sab, desc, lockSpec, globalCore: g, fabric: hasFabric && g === totalWorkers - 1, totalWorkers };
+    tasks.push((pool.run(task) as Promise<CoreSummary>).catch((e: unknown) => {
+      if (firstError === null) firstError = e;
+      stopAll();
+      return null;
+    }));
+  }
+  const allDone = Promise.all(tasks);
+  let settled = false;
+  void allDone.then(() => { settled = true; });
+
+  let interrupted = false;
+  const onAbort = (): void => { interrupted = true; stopAll(); };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
+
+  // Wait until every worker is ready (or one failed, or we were interrupted).
+  const startWaitMs = Math.max(30_000, cfg.watchdogMs);
+  const t0 = Date.now();
+  while (Atomics.load(ctl, Ctl.READY) < totalWorkers && firstError === null && !interrupted && !settled) {
+    if (Date.now() - t0 > startWaitMs) {
+      firstError = new Error(`only ${Atomics.load(ctl, Ctl.READY)} of ${totalWorkers} workers started within ${startWaitMs} ms`);
+      break;
+    }
+    await sleep(5);
+  }
+
+  let measureStart = 0;
+  let measureEnd = 0;
+  let endedEarly = false;
+  const totalMs = cfg.warmupMs + cfg.durationMs;
+  if (firstError === null && !interrupted) {
+    const wallStart = Date.now();
+    Atomics.store(ctl, Ctl.PHASE, Phase.WARMUP);
+    Atomics.notify(ctl, Ctl.PHASE);
+    let phase: number = Phase.WARMUP;
+    let lastProgress = 0;
+    for (;;) {
+      const el = Date.now() - wallStart;
+      if (firstError !== null || interrupted || settled) break;
+      if (phase === Phase.WARMUP && el >= cfg.warmupMs) {
+        measureStart = nowNs();
+        Atomics.store(ctl, Ctl.PHASE, Phase.MEASURE);
+        for (let c = 0; c < totalWorkers; c++) doorbells.ring(c);
+        phase = Phase.MEASURE;
+      }
+      if (phase === Phase.MEASURE && el >= totalMs) break;
+      if (opts.stopWhenAppsDone === true && phase === Phase.MEASURE
+        && (Atomics.load(ctl, Ctl.WORLD_DONE) !== 0 || Atomics.load(ctl, Ctl.APPS_ACTIVE) === 0)) {
+        endedEarly = true;
+        break;
+      }
+      if (opts.onProgress && el - lastProgress >= 200) {
+        lastProgress = el;
+        opts.onProgress({ elapsedMs: el, totalMs, phase });
+      }
+      await sleep(Math.min(10, Math.max(1, totalMs - el)));
+    }
+    measureEnd = nowNs();
+  }
+  stopAll();
+
+  // Watchdog: workers must leave their loops within watchdogMs of the stop signal.
+  let watchdogFired = false;
+  const timer = setTimeout(() => { watchdogFired = true; void pool.destroy(); }, cfg.watchdogMs);
+  const summaries = await allDone;
+  clearTimeout(timer);
+  opts.signal?.removeEventListener('abort', onAbort);
+  await pool.destroy();
+
+  if (firstError !== null && !watchdogFired) throw firstError;
+  if (watchdogFired) {
+    const missing = summaries.map((s, g) => (s === null ? g : -1)).filter((g) => g >= 0);
+    throw new Error(`watchdog: worker(s) ${missing.join(', ')} did not stop within ${cfg.watchdogMs} ms of the stop signal and were terminated`);
+  }
+
+  const measuredNs = measureStart > 0 ? measureEnd - measureStart : 0;
+  return {
+    cfg, world: worldName, sab, desc, lockSpec, totalWorkers,
+    emulatedCores: cfg.hosts * cfg.cores, hasFabric,
+    hostCpus: availableParallelism(),
+    measuredNs, interrupted, endedEarly,
+    summaries: summaries as CoreSummary[],
+    coreStats: new Float64Array(column(sab, desc, 'coreStats', 'f64')).slice(0, totalWorkers * CORE_STAT_FIELDS),
+    lockStats: readLockStats(sab, subLayout(desc, 'locks'), lockSpec),
+    worldResult: world.collect(cfg, sab, subLayout(desc, 'world'), measuredNs),
+  };
+}
