@@ -57,7 +57,7 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
     attachClock(column(sab, desc, 'clock', 'i32'));
     const locks = new LockTable(sab, subLayout(desc, 'locks'), task.lockSpec, globalCore);
     const world = await loadWorld(task.worldName);
-    const env: CoreEnv = { cfg, sab, desc: subLayout(desc, 'world'), globalCore, host, core, locks, doorbells };
+    const env: CoreEnv = { cfg, sab, desc: subLayout(desc, 'world'), globalCore, host, core, locks, doorbells, ctl };
     const setup = fabric ? await world.setupFabric!(env) : await world.setupCore(env);
     const stalls = fabric ? null : new StallSchedule(parseStalls(cfg.stall, cfg.hosts, cfg.cores), globalCore, nowNs(), cfg.dilation);
 

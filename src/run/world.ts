@@ -24,6 +24,8 @@ export interface CoreEnv {
   readonly core: number;
   readonly locks: LockTable;
   readonly doorbells: Doorbells;
+  /** The runtime's control block (src/cpu/control.ts): a world may set Ctl.WORLD_DONE. */
+  readonly ctl: Int32Array;
 }
 
 export interface CoreSetup {

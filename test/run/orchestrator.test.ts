@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/config.js';
+import { runWorld } from '../../src/run/orchestrator.js';
+import { compiledUrl } from '../../src/util/paths.js';
+
+const faulty = compiledUrl(import.meta.url, '../workers/faulty-world.js').href;
+
+function cfg(over: Record<string, unknown>) {
+  return resolveConfig({ hosts: 1, cores: 3, warmupMs: 50, durationMs: 300, idleMode: 'park', watchdogMs: 2000, ...over });
+}
+
+describe('runWorld', () => {
+  it('runs every core through warm-up and measurement, then stops them all', async () => {
+    const raw = await runWorld(faulty, cfg({ workload: 'none' }));
+    expect(raw.summaries.map((s) => s.globalCore)).toEqual([0, 1, 2]);
+    const counts = raw.worldResult as number[];
+    expect(counts.every((c) => c > 0)).toBe(true);
+    expect(raw.measuredNs).toBeGreaterThan(0);
+    expect(raw.interrupted).toBe(false);
+  });
+
+  it('fails with a message naming the core when a worker throws', async () => {
+    const started = Date.now();
+    await expect(runWorld(faulty, cfg({ workload: 'throw', seed: 2, durationMs: 60_000 }))).rejects.toThrow(/core 2 \(host 0 core 2\) failed: deliberate failure/);
+    // It stopped because of the failure, not because the 60 s window ended.
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('fails naming the core when setup throws, without waiting for the others', async () => {
+    await expect(runWorld(faulty, cfg({ workload: 'setup', seed: 1, durationMs: 60_000 }))).rejects.toThrow(/core 1 \(host 0 core 1\) failed: deliberate failure during setup/);
+  });
+
+  it('an abort signal (SIGINT) stops every worker and reports the run as interrupted', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 400);
+    const raw = await runWorld(faulty, cfg({ workload: 'none', durationMs: 60_000 }), { signal: ac.signal });
+    expect(raw.interrupted).toBe(true);
+    expect(raw.summaries).toHaveLength(3);
+  });
+
+  it('the watchdog terminates a worker that ignores the stop signal and names it', async () => {
+    await expect(runWorld(faulty, cfg({ workload: 'hang', seed: 0, watchdogMs: 500 }))).rejects.toThrow(/watchdog: worker\(s\) 0 did not stop/);
+  });
+});
