@@ -35,6 +35,8 @@ export interface CoreSummary {
   fabric: boolean;
   apps: number;
   contexts: string[];
+  /** What the world's onStop returned for this core. */
+  worldData: unknown;
 }
 
 export class CoreFailure extends Error {
@@ -70,8 +72,8 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
       stalls: stalls !== null && stalls.active ? stalls : null,
       onMeasureStart: setup.onMeasureStart?.bind(setup),
     }, setup.contexts, setup.apps);
-    setup.onStop?.(nowNs());
-    return { globalCore, host, core, fabric, apps: setup.apps.length, contexts: setup.contexts.map((c) => c.name) };
+    const worldData = setup.onStop?.(nowNs());
+    return { globalCore, host, core, fabric, apps: setup.apps.length, contexts: setup.contexts.map((c) => c.name), worldData };
   } catch (e) {
     // First failure wins; then stop everyone and wake the parked.
     Atomics.compareExchange(ctl, Ctl.FAILED, 0, globalCore + 1);

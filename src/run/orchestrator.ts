@@ -186,6 +186,6 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
     summaries: summaries as CoreSummary[],
     coreStats: new Float64Array(column(sab, desc, 'coreStats', 'f64')).slice(0, totalWorkers * CORE_STAT_FIELDS),
     lockStats: readLockStats(sab, subLayout(desc, 'locks'), lockSpec),
-    worldResult: world.collect(cfg, sab, subLayout(desc, 'world'), measuredNs),
+    worldResult: world.collect(cfg, sab, subLayout(desc, 'world'), measuredNs, summaries.map((s) => s?.worldData)),
   };
 }

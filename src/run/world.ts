@@ -34,8 +34,11 @@ export interface CoreSetup {
   apps: AppThread[];
   /** Called once when the measured window starts (reset this core's counters). */
   onMeasureStart?(now: number): void;
-  /** Called once after the loop ends (flush caches, publish counters). */
-  onStop?(now: number): void;
+  /**
+   * Called once after the loop ends (flush caches, publish counters). What it returns (plain
+   * data: encoded histograms, samples) reaches `World.collect` in `perCore[globalCore]`.
+   */
+  onStop?(now: number): unknown;
 }
 
 export interface World {
@@ -50,6 +53,9 @@ export interface World {
   setupCore(env: CoreEnv): CoreSetup | Promise<CoreSetup>;
   /** Worker side: the fabric (switch) worker, if the world has one. */
   setupFabric?(env: CoreEnv): CoreSetup | Promise<CoreSetup>;
-  /** Main thread, after every worker stopped: the world's own results (JSON-able). */
-  collect(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, measuredNs: number): unknown;
+  /**
+   * Main thread, after every worker stopped: the world's own results (JSON-able). `perCore[g]` is
+   * what worker g's `onStop` returned (undefined if it returned nothing).
+   */
+  collect(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, measuredNs: number, perCore: readonly unknown[]): unknown;
 }
