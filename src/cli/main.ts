@@ -12,7 +12,10 @@ import { resolveConfig } from '../config/config.js';
 import { isUserError } from '../config/errors.js';
 import { selftest } from '../run/selftest.js';
 import { coreTable, fidelityText, fmtRate, lockTable } from '../metrics/text.js';
-import { addConfigOptions, partialFromCli } from './options.js';
+import { addConfigOptions, partialFromCli, readConfigFile } from './options.js';
+import { compareRows, compareVariants, fileVariants, parseVary, type Variant } from '../run/compare.js';
+import type { SelftestResult } from '../run/selftest.js';
+import Table from 'cli-table3';
 
 class ExitCode extends Error {
   constructor(readonly code: number) { super(`exit ${code}`); }
@@ -67,8 +70,69 @@ export function buildProgram(): Command {
     if (!r.ok) throw new ExitCode(1);
   });
 
+  const cmp = program.command('compare')
+    .description('run variants of one configuration, each --repeat times, and print every figure side by side with its spread and ratio to the first')
+    .argument('[configs...]', 'config files, one variant each (instead of --vary)')
+    .option('--vary <spec>', 'OPTION=V1,V2,... (repeatable: the cartesian product)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--repeat <n>', 'runs per variant', '3')
+    .option('--target <name>', 'what to run: run (the Homa emulation) or selftest', 'run')
+    .option('--json <file>', 'write every run\'s figures as JSON');
+  addConfigOptions(cmp, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
+  cmp.action(async (configs: string[], opts: Record<string, unknown>) => {
+    const vary = opts['vary'] as string[];
+    if ((vary.length > 0) === (configs.length > 0)) {
+      throw new UsageError(`compare: give either --vary OPTION=V1,V2 or two or more config files, got ${vary.length} --vary and ${configs.length} files`);
+    }
+    const variants: Variant[] = vary.length > 0 ? parseVary(vary)
+      : fileVariants(configs.map((path) => ({ path, partial: readConfigFile(path) })));
+    if (variants.length < 2) throw new UsageError(`compare: expected at least two variants, got ${variants.length}`);
+    const target = String(opts['target']);
+    const runner = RUNNERS[target];
+    if (runner === undefined) throw new UsageError(`--target: expected one of ${Object.keys(RUNNERS).join(', ')}, got ${JSON.stringify(target)}`);
+    const base = partialFromCli(opts);
+    // Validate every variant before running any (bad input must not cost a long run).
+    for (const v of variants) resolveConfig({ ...runner.defaults, ...base, ...v.partial });
+    const repeat = Number(opts['repeat']);
+    const result = await withSigint((signal) => compareVariants(base, variants, repeat, async (partial, v, rep) => {
+      if (signal.aborted) throw new Error('interrupted');
+      if (process.stderr.isTTY) process.stderr.write(`\r${v.label} run ${rep + 1}/${repeat}...   `);
+      return runner.run(resolveConfig({ ...runner.defaults, ...partial }), signal);
+    }));
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    out(`homa-emu compare (${target}): ${variants.length} variants x ${repeat} runs; median [min-max] x ratio to the first variant`);
+    const t = new Table({ head: ['figure', ...result.variants.map((v) => v.label)], style: { head: [], border: [], compact: true } });
+    for (const row of compareRows(result)) t.push(row);
+    out(t.toString());
+    if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify(result, null, 2));
+  });
+
   return program;
 }
+
+class UsageError extends Error {
+  readonly code = 'EUSAGE';
+}
+
+/** Flat figures of one selftest run (for compare). */
+export function selftestFigures(r: SelftestResult): Record<string, number> {
+  const f: Record<string, number> = {
+    'items/s': r.pipeline.itemsPerSec,
+    'busiest core busy %': Math.max(...r.cores.map((c) => c.busy)) * 100,
+    'stolen % (mean)': r.fidelity.meanStolenShare * 100,
+  };
+  for (const l of r.locks) {
+    f[`${l.cls} lock contended %`] = l.contendedPct;
+    f[`${l.cls} lock wait % core`] = l.waitPctCore;
+  }
+  return f;
+}
+
+const RUNNERS: Record<string, { defaults: Record<string, unknown>; run: (cfg: ReturnType<typeof resolveConfig>, signal: AbortSignal) => Promise<Record<string, number>> }> = {
+  selftest: {
+    defaults: { hosts: 1, cores: 4, durationMs: 2000 },
+    run: async (cfg, signal) => selftestFigures(await selftest(cfg, { signal })),
+  },
+};
 
 /** Runs the CLI; returns the exit code (never calls process.exit, so tests can call it). */
 export async function main(argv: string[]): Promise<number> {

@@ -56,3 +56,19 @@ describe('bad input', () => {
     expect(r2.stderr).toMatch(/unknown option 'nope'/);
   });
 });
+
+describe('homa-emu compare', () => {
+  it('prints one column per variant', () => {
+    const r = cli('compare', '--target', 'selftest', '--vary', 'ring-slots=64,256', '--repeat', '1', '--cores', '2', '--duration-ms', '200', '--warmup-ms', '20');
+    expect(r.code).toBe(0);
+    const header = r.stdout.split('\n').find((l) => l.includes('figure'))!;
+    expect(header).toMatch(/figure\s+│ ring-slots=64\s+│ ring-slots=256/);
+    expect(r.stdout).toMatch(/items\/s/);
+  });
+
+  it('rejects a bad variant before running anything', () => {
+    const r = cli('compare', '--target', 'selftest', '--vary', 'ring-slots=64,100');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--ring-slots: expected a whole number .* power of two, got "100"/);
+  });
+});

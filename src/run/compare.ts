@@ -1,0 +1,115 @@
+/**
+ * `homa-emu compare`: runs several variants of one configuration one after another, each
+ * `repeat` times, and lines up every figure per variant with its run-to-run spread (min–max) and
+ * its ratio to the first variant. Variants come from `--vary option=v1,v2` (several --vary give
+ * the cartesian product) or from config files (one variant each). Run-to-run variance is part of
+ * the answer on a machine whose threads are scheduled by a host OS: the table shows it instead of
+ * hiding it behind one number.
+ */
+import { basename } from 'node:path';
+import { UserError } from '../config/errors.js';
+import { OPTION_BY_FLAG, OPTION_BY_KEY } from '../config/options.js';
+
+export interface Variant {
+  label: string;
+  partial: Record<string, unknown>;
+}
+
+export interface FigureStats {
+  median: number;
+  min: number;
+  max: number;
+  values: number[];
+}
+
+export interface CompareResult {
+  repeat: number;
+  variants: Array<{ label: string; partial: Record<string, unknown>; figures: Record<string, FigureStats> }>;
+  /** Figure names in display order (the first variant's order, then any new ones). */
+  figureNames: string[];
+}
+
+/** Parses `--vary` specs (`max-gro-skbs=5,20`) into the cartesian product of variants. */
+export function parseVary(specs: readonly string[]): Variant[] {
+  let variants: Variant[] = [{ label: '', partial: {} }];
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const name = eq > 0 ? spec.slice(0, eq) : '';
+    const values = eq > 0 ? spec.slice(eq + 1).split(',').filter((v) => v !== '') : [];
+    const o = OPTION_BY_FLAG.get(name) ?? OPTION_BY_KEY.get(name);
+    if (o === undefined || values.length === 0) {
+      throw new UserError('EINVALIDOPT', `--vary: expected OPTION=V1,V2,... with a known option (e.g. max-gro-skbs=5,20), got ${JSON.stringify(spec)}`);
+    }
+    const next: Variant[] = [];
+    for (const v of variants) {
+      for (const value of values) {
+        next.push({ label: v.label === '' ? `${o.flag}=${value}` : `${v.label} ${o.flag}=${value}`, partial: { ...v.partial, [o.key]: value } });
+      }
+    }
+    variants = next;
+  }
+  if (variants.length < 2) throw new UserError('EINVALIDOPT', `--vary: expected at least two variants in all, got ${variants.length}`);
+  return variants;
+}
+
+/** One variant per config file (already parsed), labelled by file name. */
+export function fileVariants(files: ReadonlyArray<{ path: string; partial: Record<string, unknown> }>): Variant[] {
+  return files.map((f) => ({ label: basename(f.path), partial: f.partial }));
+}
+
+function stats(values: number[]): FigureStats {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]!, values };
+}
+
+/**
+ * Runs every variant `repeat` times (variant-major order: all repeats of one variant, then the
+ * next). `runOnce` returns a flat record of figures for one run.
+ */
+export async function compareVariants(
+  base: Record<string, unknown>, variants: readonly Variant[], repeat: number,
+  runOnce: (partial: Record<string, unknown>, variant: Variant, rep: number) => Promise<Record<string, number>>,
+): Promise<CompareResult> {
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000) {
+    throw new UserError('EINVALIDOPT', `--repeat: expected a whole number in [1, 1000], got ${JSON.stringify(repeat)}`);
+  }
+  const figureNames: string[] = [];
+  const out: CompareResult['variants'] = [];
+  for (const v of variants) {
+    const runs: Array<Record<string, number>> = [];
+    for (let r = 0; r < repeat; r++) runs.push(await runOnce({ ...base, ...v.partial }, v, r));
+    const figures: Record<string, FigureStats> = {};
+    for (const run of runs) for (const k of Object.keys(run)) if (!figureNames.includes(k)) figureNames.push(k);
+    for (const k of figureNames) {
+      const vals = runs.map((run) => run[k]).filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+      if (vals.length > 0) figures[k] = stats(vals);
+    }
+    out.push({ label: v.label, partial: v.partial, figures });
+  }
+  return { repeat, variants: out, figureNames };
+}
+
+function fmt(x: number): string {
+  const a = Math.abs(x);
+  if (a === 0) return '0';
+  if (a >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (a >= 1e4) return `${(x / 1e3).toFixed(1)}K`;
+  if (a >= 100) return x.toFixed(0);
+  if (a >= 1) return x.toFixed(2);
+  return x.toPrecision(2);
+}
+
+/** Rows of the comparison: figure, then per variant "median [min–max] (×ratio to first)". */
+export function compareRows(r: CompareResult): string[][] {
+  const first = r.variants[0]!;
+  return r.figureNames.map((name) => [name, ...r.variants.map((v, i) => {
+    const f = v.figures[name];
+    if (f === undefined) return '-';
+    const spread = r.repeat > 1 ? ` [${fmt(f.min)}–${fmt(f.max)}]` : '';
+    const base = first.figures[name];
+    const ratio = i > 0 && base !== undefined && base.median !== 0 ? ` x${(f.median / base.median).toFixed(2)}` : '';
+    return `${fmt(f.median)}${spread}${ratio}`;
+  })]);
+}
