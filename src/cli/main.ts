@@ -16,6 +16,7 @@ import { addConfigOptions, partialFromCli, readConfigFile } from './options.js';
 import { compareRows, compareVariants, fileVariants, parseVary, type Variant } from '../run/compare.js';
 import type { SelftestResult } from '../run/selftest.js';
 import Table from 'cli-table3';
+import { workloadInfo } from '../workload/dist.js';
 
 class ExitCode extends Error {
   constructor(readonly code: number) { super(`exit ${code}`); }
@@ -69,6 +70,22 @@ export function buildProgram(): Command {
     if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify({ config: cfg, ...r }, null, 2));
     if (!r.ok) throw new ExitCode(1);
   });
+
+  program.command('workloads')
+    .description("summary of the cp_node workloads (as `cp_node info` prints): mean, median, share under 1 KB")
+    .argument('[names...]', 'workloads (w1..w5, starve, or a length); default w1..w5')
+    .option('--json', 'print JSON instead of a table')
+    .action((names: string[], opts: { json?: boolean }) => {
+      const rows = workloadInfo(names.length > 0 ? names : undefined);
+      if (opts.json === true) { out(JSON.stringify(rows, null, 2)); return; }
+      const t = new Table({ head: ['workload', 'mean B (cp_node)', 'median B', '< 1 KB %', 'max B', 'cperf -b Gbps', 'description'],
+        style: { head: [], border: [], compact: true }, colWidths: [10, 18, 10, 10, 11, 15, 60], wordWrap: true });
+      for (const r of rows) {
+        t.push([r.name, r.meanBytes.toFixed(1), String(r.medianBytes), (r.fracUnder1KB * 100).toFixed(1), String(r.maxBytes),
+          r.cperfDefaultGbps === null ? '-' : String(r.cperfDefaultGbps), r.description]);
+      }
+      out(t.toString());
+    });
 
   const cmp = program.command('compare')
     .description('run variants of one configuration, each --repeat times, and print every figure side by side with its spread and ratio to the first')

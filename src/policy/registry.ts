@@ -1,0 +1,139 @@
+/**
+ * Names of every policy a user can pick, by kind (steering, thread choice, pacer), and the
+ * loading of a user's own policy module. A value given to --steering, --thread-choice or
+ * --pacer is either a built-in name or a module path (it starts with '.' or '/', or ends with
+ * '.js' / '.mjs'), resolved to an absolute path so every worker loads the same file. An
+ * unknown name is a ConfigError (EINVALIDOPT) listing the valid names; a module that cannot be
+ * loaded or does not have the right shape is a UserError with code EPOLICY saying what is
+ * missing. The pacer itself is implemented elsewhere: only its names are checked here.
+ */
+
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError, UserError } from '../config/errors.js';
+import type { GroPolicy } from './gro-policy.js';
+import { THREAD_CHOICE_NAMES, createThreadChoicePolicy, isThreadChoiceName, type InterestStats } from './interest.js';
+import { STEERING_NAMES, createSteeringPolicy, isSteeringName, type SteeringStats } from './steering.js';
+import type { SteeringPolicy, ThreadChoicePolicy } from './types.js';
+
+export const POLICY_KINDS = ['steering', 'thread-choice', 'pacer'] as const;
+export type PolicyKind = (typeof POLICY_KINDS)[number];
+
+/**
+ * Pacer policies: 'pacer-only' (only the pacer thread sends once anything is throttled),
+ * 'nic-short' (any thread may transmit while the NIC backlog estimate is short: the kernel's
+ * fix, the default), 'qdisc' (homa_qdisc style: strict SRPT after the first deferral).
+ */
+export const PACER_NAMES = ['pacer-only', 'nic-short', 'qdisc'] as const;
+export type PacerName = (typeof PACER_NAMES)[number];
+export const DEFAULT_PACER: PacerName = 'nic-short';
+
+/** Built-in names of each kind. */
+export const BUILTIN_POLICIES: Readonly<Record<PolicyKind, readonly string[]>> = {
+  steering: STEERING_NAMES,
+  'thread-choice': THREAD_CHOICE_NAMES,
+  pacer: PACER_NAMES,
+};
+
+/** True when `value` names a module rather than a built-in. */
+export function isPolicyModulePath(value: string): boolean {
+  return value.startsWith('.') || value.startsWith('/') || value.endsWith('.js') || value.endsWith('.mjs');
+}
+
+/**
+ * Resolves a --steering / --thread-choice / --pacer value: a built-in name is returned as is;
+ * a module path is returned as an absolute path (relative to `baseDir`, default the working
+ * directory). Anything else throws a ConfigError whose message lists the valid names.
+ */
+export function resolvePolicyName(kind: PolicyKind, value: string, baseDir: string = process.cwd()): string {
+  const names = BUILTIN_POLICIES[kind];
+  if (names === undefined) throw new ConfigError('policy-kind', `one of ${POLICY_KINDS.join(', ')}`, kind);
+  if (typeof value === 'string') {
+    if (names.includes(value)) return value;
+    if (value.length > 0 && isPolicyModulePath(value)) return isAbsolute(value) ? value : resolve(baseDir, value);
+  }
+  throw new ConfigError(kind, `one of ${names.join(', ')}, or a module path (./x.js, /abs/x.mjs)`, value);
+}
+
+/** Checks a --pacer value; returns the built-in name or the absolute module path. */
+export function validatePacerName(value: string, baseDir?: string): string {
+  return resolvePolicyName('pacer', value, baseDir);
+}
+
+/**
+ * The steering in effect: --steering when given (non-empty), else the mechanism the
+ * --gro-policy mask selects. Returns a built-in name or an absolute module path.
+ */
+export function effectiveSteering(steeringOption: string, gro: GroPolicy, baseDir?: string): string {
+  return steeringOption === '' ? gro.steering : resolvePolicyName('steering', steeringOption, baseDir);
+}
+
+function policyError(kind: PolicyKind, path: string, what: string): UserError {
+  return new UserError('EPOLICY', `--${kind} ${path}: ${what}`);
+}
+
+/** Imports the policy module at absolute path `abs` and returns its policy object (default export, else `policy`; a class is instantiated). */
+async function importPolicy(kind: PolicyKind, abs: string): Promise<Record<string, unknown>> {
+  if (!existsSync(abs)) throw policyError(kind, abs, 'file not found');
+  if (!statSync(abs).isFile()) throw policyError(kind, abs, 'not a file');
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw policyError(kind, abs, `failed to load: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let exported = mod['default'] ?? mod['policy'];
+  if (exported === undefined || exported === null) {
+    throw policyError(kind, abs, "has no default export and no export named 'policy'");
+  }
+  if (typeof exported === 'function') {
+    try {
+      exported = new (exported as new () => unknown)();
+    } catch (e) {
+      throw policyError(kind, abs, `its exported class could not be constructed without arguments: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  if (typeof exported !== 'object' || exported === null) {
+    throw policyError(kind, abs, `exports a ${typeof exported}; expected an object or a class`);
+  }
+  return exported as Record<string, unknown>;
+}
+
+function checkShape(kind: PolicyKind, path: string, obj: Record<string, unknown>, method: string): void {
+  const missing: string[] = [];
+  if (typeof obj['name'] !== 'string' || obj['name'].length === 0) missing.push("'name' (a non-empty string)");
+  if (typeof obj[method] !== 'function') missing.push(`'${method}' (a function)`);
+  if (missing.length > 0) throw policyError(kind, path, `the exported policy lacks ${missing.join(' and ')}`);
+}
+
+/** Loads a user steering module (see types.ts). Errors: EPOLICY naming what is missing. */
+export async function loadSteeringModule(modulePath: string): Promise<SteeringPolicy> {
+  const abs = resolve(modulePath);
+  const obj = await importPolicy('steering', abs);
+  checkShape('steering', abs, obj, 'chooseSoftirqCore');
+  return obj as unknown as SteeringPolicy;
+}
+
+/** Loads a user thread-choice module (see types.ts). Errors: EPOLICY naming what is missing. */
+export async function loadThreadChoiceModule(modulePath: string): Promise<ThreadChoicePolicy> {
+  const abs = resolve(modulePath);
+  const obj = await importPolicy('thread-choice', abs);
+  checkShape('thread-choice', abs, obj, 'chooseInterest');
+  return obj as unknown as ThreadChoicePolicy;
+}
+
+/**
+ * The steering policy for a resolved value (a built-in name or an absolute module path from
+ * `resolvePolicyName` / `effectiveSteering`). Built-ins get a new instance writing into `stats`.
+ */
+export async function getSteeringPolicy(resolved: string, stats?: SteeringStats): Promise<SteeringPolicy> {
+  if (isSteeringName(resolved)) return createSteeringPolicy(resolved, stats);
+  return loadSteeringModule(resolved);
+}
+
+/** The thread-choice policy for a resolved value (built-in name or absolute module path). */
+export async function getThreadChoicePolicy(resolved: string, stats?: InterestStats): Promise<ThreadChoicePolicy> {
+  if (isThreadChoiceName(resolved)) return createThreadChoicePolicy(resolved, stats);
+  return loadThreadChoiceModule(resolved);
+}

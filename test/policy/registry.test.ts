@@ -1,0 +1,92 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseGroPolicy } from '../../src/policy/gro-policy.js';
+import { createOffloadState } from '../../src/policy/offload.js';
+import {
+  effectiveSteering, getSteeringPolicy, getThreadChoicePolicy, isPolicyModulePath, loadSteeringModule,
+  loadThreadChoiceModule, resolvePolicyName, validatePacerName,
+} from '../../src/policy/registry.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+describe('resolvePolicyName', () => {
+  it('returns built-in names as they are', () => {
+    expect(resolvePolicyName('steering', 'gen2')).toBe('gen2');
+    expect(resolvePolicyName('thread-choice', 'idle-core')).toBe('idle-core');
+    expect(resolvePolicyName('pacer', 'nic-short')).toBe('nic-short');
+    expect(validatePacerName('qdisc')).toBe('qdisc');
+  });
+
+  it('turns module paths into absolute paths', () => {
+    expect(resolvePolicyName('steering', './p/x.mjs', '/base')).toBe('/base/p/x.mjs');
+    expect(resolvePolicyName('steering', '../x', '/base/dir')).toBe('/base/x');
+    expect(resolvePolicyName('pacer', '/abs/y.js', '/base')).toBe('/abs/y.js');
+    expect(resolvePolicyName('thread-choice', 'mine.js', '/base')).toBe('/base/mine.js');
+    expect(isPolicyModulePath('gen2')).toBe(false);
+  });
+
+  it('rejects an unknown name with EINVALIDOPT listing the valid names', () => {
+    expect(() => resolvePolicyName('steering', 'gen4')).toThrow(expect.objectContaining({
+      code: 'EINVALIDOPT',
+      message: '--steering: expected one of same-core, next, idle, gen2, gen3, rps-ip, rps-ports, or a module path (./x.js, /abs/x.mjs), got "gen4"',
+    }));
+    expect(() => validatePacerName('fast')).toThrow(/--pacer: expected one of pacer-only, nic-short, qdisc, /);
+    expect(() => resolvePolicyName('thread-choice', 'lifo')).toThrow(/--thread-choice: expected one of first, idle-core, /);
+    expect(() => resolvePolicyName('steering', '')).toThrow(/--steering/);
+  });
+});
+
+describe('effectiveSteering', () => {
+  it('follows --gro-policy unless --steering is given', () => {
+    expect(effectiveSteering('', parseGroPolicy('0xE2'))).toBe('gen3');
+    expect(effectiveSteering('', parseGroPolicy(0))).toBe('rps-ip');
+    expect(effectiveSteering('rps-ports', parseGroPolicy('0x72'))).toBe('rps-ports');
+  });
+});
+
+describe('loadSteeringModule', () => {
+  it('loads the least-backlog example, which chooses and counts', async () => {
+    const p = await loadSteeringModule(fixture('least-backlog.mjs'));
+    expect(p.name).toBe('least-backlog');
+    const st = createOffloadState(4);
+    st.addBacklog(1);
+    st.addBacklog(1);
+    st.addBacklog(2);
+    // after core 0: core 1 has 2, core 2 has 1, core 3 has 0
+    expect(p.chooseSoftirqCore(0, 3, 0, 1000, st, 100_000)).toBe(3);
+    expect(st.backlog(3)).toBe(1);
+    expect(p.chooseSoftirqCore(0, 3, 0, 1000, st, 100_000)).toBe(2);
+  });
+
+  it('loads through getSteeringPolicy and instantiates an exported class', async () => {
+    const p = await getSteeringPolicy(fixture('class-policy.mjs'));
+    expect(p.name).toBe('always-zero');
+    expect(p.chooseSoftirqCore(3, 2, 0, 0, createOffloadState(4), 0)).toBe(0);
+    expect((await getSteeringPolicy('gen2')).name).toBe('gen2');
+  });
+
+  it('reports a missing file with EPOLICY', async () => {
+    const path = resolve(fixture('.'), 'does-not-exist.mjs');
+    await expect(loadSteeringModule(path)).rejects.toMatchObject({ code: 'EPOLICY', message: `--steering ${path}: file not found` });
+  });
+
+  it('reports a wrong-shaped module with EPOLICY saying what is missing', async () => {
+    await expect(loadSteeringModule(fixture('bad-shape.mjs'))).rejects.toMatchObject({
+      code: 'EPOLICY', message: expect.stringContaining("lacks 'chooseSoftirqCore' (a function)"),
+    });
+    await expect(loadSteeringModule(fixture('no-export.mjs'))).rejects.toMatchObject({
+      code: 'EPOLICY', message: expect.stringContaining("no default export and no export named 'policy'"),
+    });
+    await expect(loadSteeringModule(fixture('broken.mjs'))).rejects.toMatchObject({
+      code: 'EPOLICY', message: expect.stringContaining('failed to load: broken on purpose'),
+    });
+  });
+
+  it('checks thread-choice modules for chooseInterest', async () => {
+    await expect(loadThreadChoiceModule(fixture('least-backlog.mjs'))).rejects.toMatchObject({
+      code: 'EPOLICY', message: expect.stringContaining("lacks 'chooseInterest' (a function)"),
+    });
+    expect((await getThreadChoicePolicy('first')).name).toBe('first');
+  });
+});
