@@ -8,7 +8,8 @@ import { ConfigError } from './errors.js';
 import { OPTIONS, OPTION_BY_KEY, type IdleMode, type OptionSpec } from './options.js';
 
 export interface EmuConfig {
-  hosts: number; cores: number; channels: number;
+  hosts: number; cores: number; channels: number; coreLayout: 'default' | 'gen3' | 'gen3-alt'; gen3SoftirqCores: string;
+  pacerCore: number; timerCore: number;
   idleMode: IdleMode; idleSpinUsecs: number; parkTimeoutUsecs: number; appSliceUsecs: number;
   stolenThresholdUsecs: number; ringSlots: number;
   durationMs: number; warmupMs: number; dilation: number; seed: number; watchdogMs: number;
