@@ -20,8 +20,13 @@ export const Ctl = {
   APPS_ACTIVE: 48,
   /** Set by a world when it wants the run to end early (e.g. all RPCs done). */
   WORLD_DONE: 64,
+  /**
+   * The fabric (switch) worker leaves its loop only when this is set, after every core has
+   * stopped, so no packet a core sent during its last pass goes unaccounted.
+   */
+  FABRIC_STOP: 80,
 } as const;
-export const CTL_WORDS = 80;
+export const CTL_WORDS = 96;
 
 /** Float64 fields of one core's stat row. */
 export const CoreStat = {

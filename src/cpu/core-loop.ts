@@ -26,6 +26,8 @@ export interface CoreLoopEnv {
   readonly doorbells: Doorbells;
   readonly locks: LockTable;
   readonly stalls: StallSchedule | null;
+  /** The fabric worker: stops on Ctl.FABRIC_STOP (after every core) rather than on the STOP phase. */
+  readonly fabric?: boolean;
   onMeasureStart?(now: number): void;
 }
 
@@ -114,7 +116,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
         mark = t;
       }
     }
-    if (phase >= Phase.STOP) break;
+    if (phase >= Phase.STOP && (env.fabric !== true || Atomics.load(ctl, Ctl.FABRIC_STOP) !== 0)) break;
 
     let now = nowNs();
     const gap = now - mark;
@@ -185,7 +187,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
     if (idleSince < 0) idleSince = now;
     if (idleMode === 'poll' || (idleMode === 'hybrid' && now - idleSince < spinNs)) continue;
     if (!doorbells.preparePark(env.globalCore)) continue;
-    if (anyWork(contexts, apps) || Atomics.load(ctl, Ctl.PHASE) !== phase) {
+    if (anyWork(contexts, apps) || Atomics.load(ctl, Ctl.PHASE) !== phase || Atomics.load(ctl, Ctl.FABRIC_STOP) !== 0) {
       doorbells.cancelPark(env.globalCore);
       continue;
     }

@@ -69,7 +69,7 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
 
     runCoreLoop({
       cfg, globalCore, ctl, coreStats: column(sab, desc, 'coreStats', 'f64'), doorbells, locks,
-      stalls: stalls !== null && stalls.active ? stalls : null,
+      stalls: stalls !== null && stalls.active ? stalls : null, fabric,
       onMeasureStart: setup.onMeasureStart?.bind(setup),
     }, setup.contexts, setup.apps);
     const worldData = setup.onStop?.(nowNs());
@@ -78,6 +78,7 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
     // First failure wins; then stop everyone and wake the parked.
     Atomics.compareExchange(ctl, Ctl.FAILED, 0, globalCore + 1);
     Atomics.store(ctl, Ctl.PHASE, Phase.STOP);
+    Atomics.store(ctl, Ctl.FABRIC_STOP, 1);
     Atomics.notify(ctl, Ctl.PHASE);
     for (let c = 0; c < task.totalWorkers; c++) doorbells.ring(c);
     throw new CoreFailure(globalCore, host, core, fabric, e);

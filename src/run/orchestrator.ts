@@ -98,6 +98,11 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
     for (let c = 0; c < totalWorkers; c++) doorbells.ring(c);
   };
 
+  const stopFabric = (): void => {
+    Atomics.store(ctl, Ctl.FABRIC_STOP, 1);
+    if (hasFabric) doorbells.ring(totalWorkers - 1);
+  };
+
   let firstError: unknown = null;
   const tasks: Array<Promise<CoreSummary | null>> = [];
   for (let g = 0; g < totalWorkers; g++) {
@@ -105,10 +110,13 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
     tasks.push((pool.run(task) as Promise<CoreSummary>).catch((e: unknown) => {
       if (firstError === null) firstError = e;
       stopAll();
+      stopFabric();
       return null;
     }));
   }
   const allDone = Promise.all(tasks);
+  // The fabric stops only after every emulated core has left its loop.
+  void Promise.all(hasFabric ? tasks.slice(0, totalWorkers - 1) : tasks).then(stopFabric);
   let settled = false;
   void allDone.then(() => { settled = true; });
 

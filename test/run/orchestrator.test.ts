@@ -39,6 +39,7 @@ describe('runWorld', () => {
   });
 
   it('the watchdog terminates a worker that ignores the stop signal and names it', async () => {
-    await expect(runWorld(faulty, cfg({ workload: 'hang', seed: 0, watchdogMs: 500 }))).rejects.toThrow(/watchdog: worker\(s\) 0 did not stop/);
+    // On a loaded host another worker may also be slow to leave; the hung one must be named.
+    await expect(runWorld(faulty, cfg({ workload: 'hang', seed: 0, watchdogMs: 500 }))).rejects.toThrow(/watchdog: worker\(s\) (\d+, )*0(, \d+)* did not stop/);
   });
 });
