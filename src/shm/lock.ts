@@ -8,17 +8,23 @@
  *
  * Statistics follow Homa's `*_lock_misses` / `*_lock_miss_cycles` and go further. For each lock
  * class and each core (written only by that core, plain stores): acquisitions, misses
- * (contended acquisitions), wait ns, hold ns (sampled: one acquisition in `holdSampleEvery` reads
- * the clock at both ends, because a clock read costs 60–80 ns), hand-offs (acquired by a core
- * other than the previous holder), max wait, and a log2 histogram of wait ns (for P99 wait).
- * The uncontended fast path reads no clock.
+ * (contended acquisitions), wait ns, hold ns (sampled: one acquisition in `holdSampleEvery` by this core
+ * reads the clock at both ends, because a clock read costs 60–80 ns), hand-offs (acquired by a
+ * core other than the previous holder), max wait, and a log2 histogram of wait ns (for P99
+ * wait). The uncontended fast path reads no clock.
  *
  * A wait longer than `maxWaitNs` throws a LockTimeoutError naming the lock, its class, the
  * holder core and the waiting core (a lock held far too long is a bug to report, not to hide).
  *
- * STATUS: API contract. Implementation in progress (see issue "Runtime").
+ * Memory: column `words` gives each lock LOCK_STRIDE Int32 (one line): word 0 the lock state,
+ * word 1 the owner (core + 1 of the last acquirer, 0 if never taken; a plain word written only
+ * by the holder). Column `stats` holds f64 rows [class][core][LOCK_STAT_FIELDS]; a row is 384
+ * bytes, so every row starts on its own line. With HOMA_EMU_ASSERT=1 (or `debug`), unlocking a
+ * lock this core does not hold throws ELOCK_NOT_HELD.
  */
-import type { LayoutDesc } from './layout.js';
+import { LayoutBuilder, column, type LayoutDesc } from './layout.js';
+import { clockReadCostNs, nowNs } from './clock.js';
+import { ShmError, shmAssertEnabled } from './ring.js';
 
 /** Per (class, core) statistic fields, in the order they are stored (f64 each). */
 export const LockStat = {
@@ -36,6 +42,14 @@ export const LockStat = {
 export const WAIT_HIST_BUCKETS = 40;
 export const LOCK_STAT_FIELDS = LockStat.WAIT_HIST + WAIT_HIST_BUCKETS;
 
+/** Int32 words per lock (one cache line): [state, owner+1, unused...]. */
+export const LOCK_STRIDE = 16;
+const OWNER = 1;
+
+export const LOCK_FREE = 0;
+export const LOCK_HELD = 1;
+export const LOCK_CONTENDED = 2;
+
 export interface LockTableSpec {
   /** Lock class names, e.g. ['client_bucket', 'server_bucket', 'socket', 'grant', 'throttle', ...]. */
   classes: readonly string[];
@@ -45,7 +59,36 @@ export interface LockTableSpec {
   cores: number;
 }
 
-export function lockTableLayout(spec: LockTableSpec): LayoutDesc { void spec; throw new Error('not implemented'); }
+function checkSpec(spec: LockTableSpec): number {
+  if (spec.classes.length < 1 || spec.classes.length !== spec.locksPerClass.length) {
+    throw new ShmError('ELOCK_SPEC', `lock table: classes (${spec.classes.length}) and locksPerClass (${spec.locksPerClass.length}) must have the same length >= 1`);
+  }
+  let total = 0;
+  for (let c = 0; c < spec.classes.length; c++) {
+    const n = spec.locksPerClass[c]!;
+    if (!Number.isInteger(n) || n < 1 || n > 1 << 20) {
+      throw new ShmError('ELOCK_SPEC', `lock table: locksPerClass[${c}] (${spec.classes[c]}) must be an integer in [1, ${1 << 20}], got ${n}`);
+    }
+    total += n;
+  }
+  if (!Number.isInteger(spec.cores) || spec.cores < 1 || spec.cores > 4096) {
+    throw new ShmError('ELOCK_SPEC', `lock table: cores must be an integer in [1, 4096], got ${spec.cores}`);
+  }
+  return total;
+}
+
+/** Total number of locks in the table. */
+export function lockCount(spec: LockTableSpec): number {
+  return checkSpec(spec);
+}
+
+export function lockTableLayout(spec: LockTableSpec): LayoutDesc {
+  const total = checkSpec(spec);
+  return new LayoutBuilder()
+    .add('words', 'i32', total * LOCK_STRIDE)
+    .add('stats', 'f64', spec.classes.length * spec.cores * LOCK_STAT_FIELDS)
+    .build();
+}
 
 /** First lock id of class `classIndex` (ids of one class are contiguous). */
 export function firstLockId(spec: LockTableSpec, classIndex: number): number {
@@ -63,9 +106,22 @@ export interface LockOptions {
   holdSampleEvery: number;
   /** A wait longer than this throws LockTimeoutError. */
   maxWaitNs: number;
+  /** Catch unlocks of locks this core does not hold (default: HOMA_EMU_ASSERT=1). */
+  debug?: boolean;
 }
 
-export const DEFAULT_LOCK_OPTIONS: LockOptions = { spinLimit: 200, waitTimeoutMs: 1, holdSampleEvery: 16, maxWaitNs: 10e9 };
+export const DEFAULT_LOCK_OPTIONS: LockOptions = { spinLimit: 200, waitTimeoutMs: 1, holdSampleEvery: 64, maxWaitNs: 10e9 };
+
+function checkOptions(o: LockOptions): void {
+  const bad = (name: string, range: string, v: number): never => {
+    throw new ShmError('ELOCK_OPTION', `lock: ${name} must be ${range}, got ${v}`);
+  };
+  if (!Number.isInteger(o.spinLimit) || o.spinLimit < 0) bad('spinLimit', 'an integer >= 0', o.spinLimit);
+  if (!(o.waitTimeoutMs > 0) || !Number.isFinite(o.waitTimeoutMs)) bad('waitTimeoutMs', 'a finite number > 0', o.waitTimeoutMs);
+  const h = o.holdSampleEvery;
+  if (!Number.isInteger(h) || h < 1 || h > 1 << 30 || (h & (h - 1)) !== 0) bad('holdSampleEvery', 'a power of two in [1, 2^30]', h);
+  if (!(o.maxWaitNs > 0)) bad('maxWaitNs', 'a number > 0', o.maxWaitNs);
+}
 
 export class LockTimeoutError extends Error {
   readonly code = 'ELOCKTIMEOUT';
@@ -74,22 +130,206 @@ export class LockTimeoutError extends Error {
   }
 }
 
+/** Log2 bucket of a wait in ns (bucket b: [2^b, 2^(b+1)); waits < 2 ns go to bucket 0). */
+export function waitBucket(waitNs: number): number {
+  if (!(waitNs >= 2)) return 0;
+  const b = Math.floor(Math.log2(waitNs));
+  return b < WAIT_HIST_BUCKETS ? b : WAIT_HIST_BUCKETS - 1;
+}
+
 /** One core's handle on the shared lock table. */
 export class LockTable {
+  readonly core: number;
+  readonly numLocks: number;
+  readonly debug: boolean;
+  private readonly words: Int32Array;
+  private readonly stats: Float64Array;
+  private readonly spec: LockTableSpec;
+  private readonly spinLimit: number;
+  private readonly waitTimeoutMs: number;
+  private readonly holdMask: number;
+  private readonly maxWaitNs: number;
+  /** Per lock: start of this core's stat row for the lock's class. */
+  private readonly rowOf: Int32Array;
+  private readonly classOf: Uint16Array;
+  /** The lock whose hold time is being sampled (-1: none; one at a time), and its start. */
+  private sampledId = -1;
+  private sampleStartNs = 0;
+  /** Owner word value of this core (core + 1). */
+  private readonly me: number;
+  /** Acquisitions by this handle (int32, wraps): the hold-time sampling counter. */
+  private tick = 0;
+  /** One clock read's cost, subtracted from each sampled hold. */
+  private readonly clockCostNs: number;
+
   constructor(sab: SharedArrayBuffer, desc: LayoutDesc, spec: LockTableSpec, core: number, opts?: Partial<LockOptions>) {
-    void sab; void desc; void spec; void core; void opts; throw new Error('not implemented');
+    const total = checkSpec(spec);
+    if (!Number.isInteger(core) || core < 0 || core >= spec.cores) {
+      throw new ShmError('ELOCK_CORE', `lock table: core must be an integer in [0, ${spec.cores - 1}], got ${core}`);
+    }
+    const o: LockOptions = { ...DEFAULT_LOCK_OPTIONS, ...opts };
+    checkOptions(o);
+    this.core = core;
+    this.me = core + 1;
+    this.spec = spec;
+    this.numLocks = total;
+    this.debug = o.debug ?? shmAssertEnabled();
+    this.spinLimit = o.spinLimit;
+    this.waitTimeoutMs = o.waitTimeoutMs;
+    this.holdMask = o.holdSampleEvery - 1;
+    this.clockCostNs = clockReadCostNs();
+    this.maxWaitNs = o.maxWaitNs;
+    this.words = column(sab, desc, 'words', 'i32');
+    this.stats = column(sab, desc, 'stats', 'f64');
+    if (this.words.length < total * LOCK_STRIDE || this.stats.length < spec.classes.length * spec.cores * LOCK_STAT_FIELDS) {
+      throw new ShmError('ELOCK_LAYOUT', 'lock table: layout does not match the spec (use lockTableLayout)');
+    }
+    this.rowOf = new Int32Array(total);
+    this.classOf = new Uint16Array(total);
+    let id = 0;
+    for (let c = 0; c < spec.classes.length; c++) {
+      for (let j = 0; j < spec.locksPerClass[c]!; j++, id++) {
+        this.rowOf[id] = (c * spec.cores + core) * LOCK_STAT_FIELDS;
+        this.classOf[id] = c;
+      }
+    }
   }
-  lock(id: number): void { void id; }
+
+  lock(id: number): void {
+    if (this.debug) this.checkId(id);
+    if (Atomics.compareExchange(this.words, id * LOCK_STRIDE, LOCK_FREE, LOCK_HELD) === LOCK_FREE) {
+      this.acquired(id, -1);
+      return;
+    }
+    this.lockSlow(id);
+  }
+
   /** Returns true if acquired (counted as an acquisition), false if held (counted as a trylock fail). */
-  trylock(id: number): boolean { void id; return false; }
-  unlock(id: number): void { void id; }
+  trylock(id: number): boolean {
+    if (this.debug) this.checkId(id);
+    const w = id * LOCK_STRIDE;
+    if (Atomics.load(this.words, w) === LOCK_FREE
+      && Atomics.compareExchange(this.words, w, LOCK_FREE, LOCK_HELD) === LOCK_FREE) {
+      this.acquired(id, -1);
+      return true;
+    }
+    this.stats[this.rowOf[id]! + LockStat.TRYLOCK_FAILS]! += 1;
+    return false;
+  }
+
+  unlock(id: number): void {
+    const w = id * LOCK_STRIDE;
+    if (this.debug) {
+      this.checkId(id);
+      if (Atomics.load(this.words, w) === LOCK_FREE || this.words[w + OWNER] !== this.me) {
+        throw new ShmError('ELOCK_NOT_HELD',
+          `lock ${this.spec.classes[this.classOf[id]!]}#${id}: unlock by core ${this.core}, which does not hold it (holder ${this.holder(id)})`);
+      }
+    }
+    if (id === this.sampledId) {
+      const row = this.rowOf[id]!;
+      const held = nowNs() - this.sampleStartNs - this.clockCostNs;
+      this.stats[row + LockStat.HOLD_NS_SAMPLED]! += held > 0 ? held : 0;
+      this.stats[row + LockStat.HOLD_SAMPLES]! += 1;
+      this.sampledId = -1;
+    }
+    if (Atomics.exchange(this.words, w, LOCK_FREE) === LOCK_CONTENDED) Atomics.notify(this.words, w, 1);
+  }
+
   /** Core that holds `id`, or -1. (Diagnostics only.) */
-  holder(id: number): number { void id; return -1; }
+  holder(id: number): number {
+    const w = id * LOCK_STRIDE;
+    if (Atomics.load(this.words, w) === LOCK_FREE) return -1;
+    return this.words[w + OWNER]! - 1;
+  }
+
   /** Zeroes this core's stat rows (at the start of the measured window). */
-  resetStats(): void {}
+  resetStats(): void {
+    for (let c = 0; c < this.spec.classes.length; c++) {
+      const row = (c * this.spec.cores + this.core) * LOCK_STAT_FIELDS;
+      this.stats.fill(0, row, row + LOCK_STAT_FIELDS);
+    }
+  }
+
+  /** Bookkeeping common to every acquisition; `now` >= 0 when the caller already read the clock. */
+  private acquired(id: number, now: number): void {
+    const row = this.rowOf[id]!;
+    const stats = this.stats;
+    stats[row + LockStat.ACQUISITIONS]! += 1;
+    const ow = id * LOCK_STRIDE + OWNER;
+    const prev = this.words[ow]!;
+    if (prev !== this.me) {
+      if (prev !== 0) stats[row + LockStat.HANDOFFS]! += 1;
+      this.words[ow] = this.me;
+    }
+    const tick = this.tick;
+    this.tick = (tick + 1) | 0;
+    if ((tick & this.holdMask) === 0 && this.sampledId === -1) {
+      this.sampledId = id;
+      this.sampleStartNs = now >= 0 ? now : nowNs();
+    }
+  }
+
+  private lockSlow(id: number): void {
+    const words = this.words;
+    const w = id * LOCK_STRIDE;
+    const t0 = nowNs();
+    let got = false;
+    for (let i = 0; i < this.spinLimit; i++) {
+      if (Atomics.load(words, w) === LOCK_FREE
+        && Atomics.compareExchange(words, w, LOCK_FREE, LOCK_HELD) === LOCK_FREE) {
+        got = true;
+        break;
+      }
+    }
+    let t1 = 0;
+    if (!got) {
+      // Announce a waiter (state 2); whoever unlocks will notify. Acquiring this way leaves the
+      // word at 2, which at worst costs the next unlock one unneeded notify.
+      while (Atomics.exchange(words, w, LOCK_CONTENDED) !== LOCK_FREE) {
+        Atomics.wait(words, w, LOCK_CONTENDED, this.waitTimeoutMs);
+        t1 = nowNs();
+        if (t1 - t0 > this.maxWaitNs) {
+          throw new LockTimeoutError(id, this.spec.classes[this.classOf[id]!]!, this.holder(id), this.core, t1 - t0);
+        }
+      }
+    }
+    t1 = nowNs();
+    const wait = t1 - t0;
+    const row = this.rowOf[id]!;
+    const stats = this.stats;
+    stats[row + LockStat.MISSES]! += 1;
+    stats[row + LockStat.WAIT_NS]! += wait;
+    if (wait > stats[row + LockStat.MAX_WAIT_NS]!) stats[row + LockStat.MAX_WAIT_NS] = wait;
+    stats[row + LockStat.WAIT_HIST + waitBucket(wait)]! += 1;
+    this.acquired(id, t1);
+  }
+
+  private checkId(id: number): void {
+    if (!Number.isInteger(id) || id < 0 || id >= this.numLocks) {
+      throw new ShmError('ELOCK_ID', `lock: id must be an integer in [0, ${this.numLocks - 1}], got ${id}`);
+    }
+  }
 }
 
 /** Main thread: stats of one class summed over cores, plus per-core rows. */
 export function readLockStats(sab: SharedArrayBuffer, desc: LayoutDesc, spec: LockTableSpec): Array<{ cls: string; perCore: Float64Array[]; total: Float64Array }> {
-  void sab; void desc; void spec; throw new Error('not implemented');
+  checkSpec(spec);
+  const stats = column(sab, desc, 'stats', 'f64');
+  const out: Array<{ cls: string; perCore: Float64Array[]; total: Float64Array }> = [];
+  for (let c = 0; c < spec.classes.length; c++) {
+    const perCore: Float64Array[] = [];
+    const total = new Float64Array(LOCK_STAT_FIELDS);
+    for (let k = 0; k < spec.cores; k++) {
+      const row = (c * spec.cores + k) * LOCK_STAT_FIELDS;
+      const r = stats.slice(row, row + LOCK_STAT_FIELDS);
+      perCore.push(r);
+      for (let f = 0; f < LOCK_STAT_FIELDS; f++) {
+        if (f === LockStat.MAX_WAIT_NS) total[f] = Math.max(total[f]!, r[f]!);
+        else total[f]! += r[f]!;
+      }
+    }
+    out.push({ cls: spec.classes[c]!, perCore, total });
+  }
+  return out;
 }
