@@ -26,6 +26,8 @@ export interface CoreLoopEnv {
   readonly doorbells: Doorbells;
   readonly locks: LockTable;
   readonly stalls: StallSchedule | null;
+  /** The caller already added this core's active app threads to Ctl.APPS_ACTIVE (before READY). */
+  readonly appsPreCounted?: boolean;
   /** The fabric worker: stops on Ctl.FABRIC_STOP (after every core) rather than on the STOP phase. */
   readonly fabric?: boolean;
   onMeasureStart?(now: number): void;
@@ -63,7 +65,7 @@ function anyWork(contexts: readonly KernelContext[], apps: readonly AppThread[])
   return false;
 }
 
-function countActive(apps: readonly AppThread[]): number {
+export function countActive(apps: readonly AppThread[]): number {
   let n = 0;
   for (let i = 0; i < apps.length; i++) if (apps[i]!.state !== AppState.DONE) n++;
   return n;
@@ -96,7 +98,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
 
   let phase = Atomics.load(ctl, Ctl.PHASE);
   let activeApps = countActive(apps);
-  Atomics.add(ctl, Ctl.APPS_ACTIVE, activeApps);
+  if (env.appsPreCounted !== true) Atomics.add(ctl, Ctl.APPS_ACTIVE, activeApps);
   let mark = nowNs();
   let idleSince = -1;
   let nextApp = 0;

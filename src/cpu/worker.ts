@@ -13,7 +13,7 @@ import { LockTable, type LockTableSpec } from '../shm/lock.js';
 import { loadWorld } from '../run/worlds.js';
 import type { CoreEnv } from '../run/world.js';
 import { Ctl, Phase } from './control.js';
-import { runCoreLoop } from './core-loop.js';
+import { countActive, runCoreLoop } from './core-loop.js';
 import { parseStalls, StallSchedule } from './faults.js';
 
 export interface CoreTask {
@@ -63,13 +63,16 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
     const setup = fabric ? await world.setupFabric!(env) : await world.setupCore(env);
     const stalls = fabric ? null : new StallSchedule(parseStalls(cfg.stall, cfg.hosts, cfg.cores), globalCore, nowNs(), cfg.dilation);
 
+    // Count this core's app threads before announcing READY, so a run that stops when every app
+    // is done cannot see 0 active apps before all cores have started.
+    Atomics.add(ctl, Ctl.APPS_ACTIVE, countActive(setup.apps));
     Atomics.add(ctl, Ctl.READY, 1);
     Atomics.notify(ctl, Ctl.READY);
     while (Atomics.load(ctl, Ctl.PHASE) === Phase.STARTING) Atomics.wait(ctl, Ctl.PHASE, Phase.STARTING, 50);
 
     runCoreLoop({
       cfg, globalCore, ctl, coreStats: column(sab, desc, 'coreStats', 'f64'), doorbells, locks,
-      stalls: stalls !== null && stalls.active ? stalls : null, fabric,
+      stalls: stalls !== null && stalls.active ? stalls : null, fabric, appsPreCounted: true,
       onMeasureStart: setup.onMeasureStart?.bind(setup),
     }, setup.contexts, setup.apps);
     const worldData = setup.onStop?.(nowNs());

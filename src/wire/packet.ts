@@ -9,7 +9,8 @@
  * sender from the kernel's header sizes plus Ethernet/IP overhead.
  */
 
-export const HEADER_WORDS = 32;
+/** Int32 words of header per packet slot (the ACK type needs EXTRA + 1 + 2 x 5 = 33). */
+export const HEADER_WORDS = 40;
 
 /** Packet types, numbered as in homa_wire.h. */
 export const PktType = {
@@ -70,6 +71,33 @@ export const H = {
 
 export const DATA_FLAG_RETRANSMIT = 1;
 export const MAX_ACKS_PER_PKT = 5;
+/**
+ * RPC_UNKNOWN: FLAGS_OR_PRIO bit saying that no socket is bound to the destination port. The
+ * kernel answers such packets with an ICMP port-unreachable, which aborts the client's RPCs to
+ * that port with ENOTCONN; the emulator carries the same information in an RPC_UNKNOWN.
+ */
+export const UNKNOWN_FLAG_NO_SOCKET = 1;
+/** ACK: word EXTRA holds num_acks; ack i is {client id at ACK_IDS + 2i, server port at ACK_IDS + 2i + 1}. */
+export const ACK_IDS = H.EXTRA + 1;
+/** CUTOFFS: the 8 cutoffs (P0..P7) at EXTRA .. EXTRA + 7, version in CUTOFF_VERSION. */
+export const CUTOFFS_WORDS = H.EXTRA;
+
+/** Writes the common header words of a packet (everything but the per-type fields). */
+export function setCommonHeader(hdr: Int32Array, slot: number, type: number, srcHost: number, dstHost: number,
+  sport: number, dport: number, senderId: number, priority: number): void {
+  const b = slot * HEADER_WORDS;
+  hdr[b + H.TYPE] = type;
+  hdr[b + H.SRC_HOST] = srcHost;
+  hdr[b + H.DST_HOST] = dstHost;
+  hdr[b + H.SPORT] = sport;
+  hdr[b + H.DPORT] = dport;
+  hdr[b + H.SENDER_ID] = senderId;
+  hdr[b + H.PRIORITY] = priority;
+  hdr[b + H.SEG_BYTES] = 0;
+  hdr[b + H.FLAGS_OR_PRIO] = 0;
+  hdr[b + H.ACK_CLIENT_ID] = 0;
+  hdr[b + H.NEXT] = -1;
+}
 
 /** Header bytes per packet type, as the kernel sizes them (for WIRE_BYTES). */
 export const HDR_BYTES: Record<number, number> = {

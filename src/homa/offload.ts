@@ -1,0 +1,133 @@
+/**
+ * NAPI and GRO (homa_offload.c, §4.2–4.3). `NapiContext` (role NAPI) polls the RX channels its
+ * core owns, up to `napiBudget` packets per pass. For each packet `homa_gro_receive` decides:
+ * when GRO on this core is not busy (its last GRO returned at least gro_busy_usecs ago), a DATA
+ * packet that holds a whole message (SHORT_BYPASS) or a GRANT (FAST_GRANTS) is processed inline
+ * (homa_softirq on the GRO core; its time is moved from NAPI to Role.BYPASS); otherwise the
+ * packet joins the core's one held batch, whatever its flow, and a batch of `max_gro_skbs`
+ * packets is pushed at once. At the end of the poll the held batch is flushed: a single packet
+ * stays on this core (SAME_CORE), a larger batch goes to the core the steering policy chooses
+ * (Gen2, Gen3, ... from src/policy). A batch travels as its head slot through that core's MPSC
+ * backlog ring (the IPI is a doorbell ring when the core is parked); a full ring drops the batch
+ * (counted). After a non-bypass pass GRO helps the pacer when the NIC backlog is below half the
+ * limit (homa_pacer_check).
+ */
+import type { CoreAccount, KernelContext } from '../cpu/context.js';
+import { Role } from '../cpu/context.js';
+import { ns32 } from '../shm/clock.js';
+import { groBusy, shouldBypassData, shouldBypassGrant } from '../policy/gro-policy.js';
+import { steerBatch } from '../policy/steering.js';
+import { H, HEADER_WORDS, PktType } from '../wire/packet.js';
+import type { Homa } from './homa.js';
+import { M } from './metrics.js';
+import { nicBacklogNs } from './outgoing.js';
+import { pacerXmit, throttledCount } from './pacer.js';
+import { homaSoftirq } from './plumbing.js';
+
+const HW = HEADER_WORDS;
+
+/** A flow hash of a packet for RPS-style steering: IP-only, or IP + ports. */
+export function flowHash(hdr: Int32Array, slot: number, withPorts: boolean): number {
+  const b = slot * HW;
+  let h = Math.imul(hdr[b + H.SRC_HOST]! + 1, 0x9e3779b1) ^ Math.imul(hdr[b + H.DST_HOST]! + 7, 0x85ebca6b);
+  if (withPorts) h ^= Math.imul((hdr[b + H.SPORT]! << 16) ^ hdr[b + H.DPORT]!, 0xc2b2ae35);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
+export class NapiContext implements KernelContext {
+  readonly role = Role.NAPI;
+  readonly name = 'napi';
+  private heldHead = -1;
+  private heldTail = -1;
+  private heldCount = 0;
+  private readonly portsHash: boolean;
+
+  /** `channels`: the RX channels of this host that this core owns. */
+  constructor(private readonly hm: Homa, readonly channels: Int32Array) {
+    this.portsHash = hm.steering.rpsHash === 'ip-ports';
+  }
+
+  run(now: number, acct: CoreAccount): number {
+    const hm = this.hm;
+    const nic = hm.nic;
+    if (nic === null) return 0;
+    const budget = hm.cfg.napiBudget;
+    const buf = hm.pollScratch;
+    let work = 0;
+    let nonBypass = false;
+    for (let i = 0; i < this.channels.length && work < budget; i++) {
+      const n = nic.pollChannel(this.channels[i]!, buf, budget - work);
+      for (let k = 0; k < n; k++) if (this.groReceive(buf[k]!, now, acct)) nonBypass = true;
+      work += n;
+    }
+    if (this.heldCount > 0) this.flush(now);
+    if (nonBypass && throttledCount(hm) > 0 && nicBacklogNs(hm, now) < hm.maxNicBacklogNs / 2) pacerXmit(hm, now, true);
+    return work;
+  }
+
+  hasWork(): boolean {
+    const nic = this.hm.nic;
+    if (nic === null) return false;
+    for (let i = 0; i < this.channels.length; i++) if (nic.rxPending(this.channels[i]!) > 0) return true;
+    return false;
+  }
+
+  /** homa_gro_receive for packet p; returns true if it was batched (not bypassed). */
+  private groReceive(p: number, now: number, acct: CoreAccount): boolean {
+    const hm = this.hm;
+    const hdr = hm.pktHdr;
+    const b = p * HW;
+    const core = hm.core;
+    const busy = groBusy(now, hm.off.lastGroNs[core]!, hm.groBusyNs);
+    hm.off.noteGroStart(core, now);
+    hdr[b + H.T_GRO] = ns32(now);
+    hdr[b + H.NEXT] = -1;
+    const type = hdr[b + H.TYPE]!;
+    let bypass = false;
+    if (type === PktType.DATA && shouldBypassData(hm.gro, busy, hdr[b + H.SEG_BYTES]!, hdr[b + H.MSG_LEN]!)) {
+      hm.count(M.gro_data_bypasses);
+      bypass = true;
+    } else if (type === PktType.GRANT && shouldBypassGrant(hm.gro, busy)) {
+      hm.count(M.gro_grant_bypasses);
+      bypass = true;
+    }
+    if (bypass) {
+      const t0 = hm.clock();
+      homaSoftirq(hm, p, now);
+      const dt = hm.clock() - t0;
+      if (dt > 0) { acct.move(Role.NAPI, Role.BYPASS, dt); hm.count(M.bypass_ns, dt); }
+    } else {
+      if (this.heldTail < 0) this.heldHead = p; else hdr[this.heldTail * HW + H.NEXT] = p;
+      this.heldTail = p;
+      this.heldCount++;
+      if (this.heldCount >= hm.cfg.maxGroSkbs) this.flush(now);
+    }
+    hm.off.noteGroEnd(core, now);
+    return !bypass;
+  }
+
+  /** Pushes the held batch to the SoftIRQ core chosen for it. */
+  private flush(now: number): void {
+    const hm = this.hm;
+    const head = this.heldHead;
+    const count = this.heldCount;
+    this.heldHead = -1;
+    this.heldTail = -1;
+    this.heldCount = 0;
+    const hash = flowHash(hm.pktHdr, head, this.portsHash);
+    const target = steerBatch(hm.steering, hm.gro.sameCoreForSingle, hm.core, count, hash, now, hm.off, hm.busyNs);
+    hm.count(M.gro_batches);
+    hm.count(M.gro_batch_packets, count);
+    if (!hm.softirqRings[target]!.push(head)) {
+      hm.count(M.softirq_ring_full_drops, count);
+      for (let p = head; p >= 0;) {
+        const next = hm.pktHdr[p * HW + H.NEXT]!;
+        hm.pktPool.free(p);
+        p = next;
+      }
+      return;
+    }
+    if (target !== hm.core && hm.doorbells !== null) hm.doorbells.ring(hm.host * hm.cores + target);
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * The socket-call and SoftIRQ entry points (homa_plumbing.c). `homaSoftirq` is the IP protocol
+ * handler for one GRO batch (a chain of packet slots): pass 1 dispatches every control packet
+ * and every DATA packet of a message shorter than 1400 bytes one by one; pass 2 groups the
+ * remaining DATA packets by (source host, sender id) and dispatches each group at once, so one
+ * RPC lock hold and one grant check cover it (§4.5). `SoftirqContext` (role SOFTIRQ) drains the
+ * core's backlog ring of batches. The app-facing calls: `homaSendRequest` (client sendmsg: new
+ * RPC, copy into pages, transmit), `homaReply` (server sendmsg), `homaRecv` (recvmsg: take a
+ * handed-off or ready RPC, copy its packets out, return it when the message is complete or the
+ * RPC failed; otherwise register an interest and return -1 so the app thread can poll or block)
+ * and `homaRpcDone` (the app is finished with a client RPC: record the ack, end it).
+ */
+import type { CoreAccount, KernelContext } from '../cpu/context.js';
+import { Role } from '../cpu/context.js';
+import { H, HEADER_WORDS, PktType } from '../wire/packet.js';
+import { HOMA_MAX_MESSAGE_LENGTH } from './layout.js';
+import { HomaErr, RpcFlag, RpcState, type Homa, type PayloadSource } from './homa.js';
+import { M } from './metrics.js';
+import { allocMsgPages, fillMsg, freeMsgPages } from './pool.js';
+import { rpcAllocClient, rpcEnd } from './rpc.js';
+import { readyPop } from './sock.js';
+import { registerInterest } from './interest.js';
+import { copyOut, dispatchPkts } from './incoming.js';
+import { msgOutInit, xmitData } from './outgoing.js';
+import { peerAddAck } from './peer.js';
+
+const HW = HEADER_WORDS;
+/** DATA of messages shorter than this is dispatched in pass 1 (the kernel's 1400). */
+export const SHORT_MSG_BYTES = 1400;
+/** Batches one SoftIRQ run() takes from the backlog. */
+export const SOFTIRQ_BATCHES_PER_RUN = 16;
+
+/** homa_softirq: handles one batch (chain of slots through H.NEXT) on this core. */
+export function homaSoftirq(hm: Homa, head: number, now: number): number {
+  const hdr = hm.pktHdr;
+  hm.off.noteSoftirqStart(hm.core, now);
+  hm.count(M.softirq_calls);
+  let rest = -1;
+  let restTail = -1;
+  let pkts = 0;
+  for (let p = head; p >= 0;) {
+    const b = p * HW;
+    const next = hdr[b + H.NEXT]!;
+    pkts++;
+    if (hdr[b + H.TYPE] !== PktType.DATA || hdr[b + H.MSG_LEN]! < SHORT_MSG_BYTES) {
+      hdr[b + H.NEXT] = -1;
+      dispatchPkts(hm, p, now);
+    } else {
+      hdr[b + H.NEXT] = -1;
+      if (restTail < 0) rest = p; else hdr[restTail * HW + H.NEXT] = p;
+      restTail = p;
+    }
+    p = next;
+  }
+  hm.count(M.softirq_packets, pkts);
+  while (rest >= 0) {
+    const first = rest;
+    const src = hdr[first * HW + H.SRC_HOST]!;
+    const id = hdr[first * HW + H.SENDER_ID]!;
+    let groupTail = first;
+    let newRest = -1;
+    let newTail = -1;
+    for (let q = hdr[first * HW + H.NEXT]!; q >= 0;) {
+      const next = hdr[q * HW + H.NEXT]!;
+      hdr[q * HW + H.NEXT] = -1;
+      if (hdr[q * HW + H.SRC_HOST] === src && hdr[q * HW + H.SENDER_ID] === id) {
+        hdr[groupTail * HW + H.NEXT] = q;
+        groupTail = q;
+      } else {
+        if (newTail < 0) newRest = q; else hdr[newTail * HW + H.NEXT] = q;
+        newTail = q;
+      }
+      q = next;
+    }
+    hdr[groupTail * HW + H.NEXT] = -1;
+    dispatchPkts(hm, first, now);
+    rest = newRest;
+  }
+  return pkts;
+}
+
+/** SoftIRQ of one core: drains its backlog ring of GRO batches (role SOFTIRQ). */
+export class SoftirqContext implements KernelContext {
+  readonly role = Role.SOFTIRQ;
+  readonly name = 'softirq';
+  private readonly batch = new Int32Array(SOFTIRQ_BATCHES_PER_RUN);
+  constructor(private readonly hm: Homa) {}
+  run(now: number, acct: CoreAccount): number {
+    void acct;
+    const hm = this.hm;
+    const ring = hm.softirqRings[hm.core]!;
+    const n = ring.popBatch(this.batch, SOFTIRQ_BATCHES_PER_RUN);
+    let pkts = 0;
+    for (let i = 0; i < n; i++) {
+      pkts += homaSoftirq(hm, this.batch[i]!, now);
+      hm.off.noteSoftirqEnd(hm.core);
+    }
+    return pkts;
+  }
+  hasWork(): boolean {
+    return this.hm.softirqRings[this.hm.core]!.size() > 0;
+  }
+}
+
+/** Checks a message length; returns 0 or a negative HomaErr. */
+export function checkMsgLength(len: number): number {
+  if (!Number.isInteger(len) || len < 1) return -HomaErr.EINVAL;
+  if (len > HOMA_MAX_MESSAGE_LENGTH) return -HomaErr.EMSGSIZE;
+  return 0;
+}
+
+/**
+ * Client sendmsg: starts an RPC carrying a `len`-byte request (bytes from `src`) from socket
+ * `sockG` to (dstHost, dstPort). Returns the RPC slot, or a negative HomaErr: -EMSGSIZE above
+ * 1,000,000 bytes, -EINVAL below 1, -ENOMEM when the RPC table or the buffer pages are full.
+ */
+export function homaSendRequest(hm: Homa, sockG: number, dstHost: number, dstPort: number, len: number,
+  src: PayloadSource, now: number): number {
+  const bad = checkMsgLength(len);
+  if (bad !== 0) return bad;
+  hm.off.noteAppActive(hm.core, now);
+  const g = rpcAllocClient(hm, sockG, dstHost, dstPort, now);
+  if (g < 0) return g;
+  const lk = hm.rpcLock(g);
+  hm.locks.unlock(lk);
+  if (!allocMsgPages(hm, hm.rOutPages, g, len)) {
+    hm.locks.lock(lk);
+    rpcEnd(hm, g, lk);
+    hm.locks.unlock(lk);
+    return -HomaErr.ENOMEM;
+  }
+  fillMsg(hm, hm.rOutPages, g, len, src);
+  hm.locks.lock(lk);
+  msgOutInit(hm, g, len, now);
+  hm.rStartNs[g] = now;
+  xmitData(hm, g, false, now);
+  hm.locks.unlock(lk);
+  hm.count(M.client_requests_started);
+  hm.count(M.sent_msg_bytes, len);
+  return g;
+}
+
+/**
+ * Server sendmsg: replies to server RPC g (state IN_SERVICE, returned by homaRecv) with `len`
+ * bytes from `src` (which may still read the request's pages). Returns 0 or a negative HomaErr
+ * (the RPC is ended on failure).
+ */
+export function homaReply(hm: Homa, g: number, len: number, src: PayloadSource, now: number): number {
+  const lk = hm.rpcLock(g);
+  const bad = checkMsgLength(len);
+  if (bad !== 0 || hm.rState[g] !== RpcState.IN_SERVICE) {
+    hm.locks.lock(lk);
+    rpcEnd(hm, g, lk);
+    hm.locks.unlock(lk);
+    return bad !== 0 ? bad : -HomaErr.EINVAL;
+  }
+  hm.off.noteAppActive(hm.core, now);
+  if (!allocMsgPages(hm, hm.rOutPages, g, len)) {
+    hm.locks.lock(lk);
+    rpcEnd(hm, g, lk);
+    hm.locks.unlock(lk);
+    return -HomaErr.ENOMEM;
+  }
+  fillMsg(hm, hm.rOutPages, g, len, src);
+  hm.locks.lock(lk);
+  freeMsgPages(hm, hm.rInPages, g);
+  hm.rState[g] = RpcState.OUTGOING;
+  hm.rSilent[g] = 0;
+  msgOutInit(hm, g, len, now);
+  xmitData(hm, g, false, now);
+  hm.locks.unlock(lk);
+  hm.count(M.server_responses_started);
+  hm.count(M.sent_msg_bytes, len);
+  return 0;
+}
+
+/** An app thread's receive state (plain object owned by the thread). */
+export class RecvState {
+  /** Registered on the socket's waiter list. */
+  registered = false;
+  constructor(readonly sockG: number, readonly t: number, readonly core: number) {}
+}
+
+/**
+ * recvmsg for any RPC of the socket. Returns an RPC slot whose message is complete (server:
+ * state IN_SERVICE now; client: the response) or that failed (rError != 0), or -1 when nothing
+ * is complete yet (the thread is then registered as waiting and woken by a hand-off).
+ */
+export function homaRecv(hm: Homa, rs: RecvState, now: number): number {
+  hm.off.noteAppActive(rs.core, now);
+  // After copying part of a message, or finding a stale hand-off, try again: take the next ready
+  // RPC or register as waiting. Every retry consumed a hand-off or a ready-list entry.
+  for (let round = 0; round < 64; round++) {
+    const r = recvOnce(hm, rs);
+    if (r !== -2) return r;
+  }
+  return -1;
+}
+
+/** One attempt: an RPC slot (complete or failed), -1 (nothing: registered as waiting), -2 (try again). */
+function recvOnce(hm: Homa, rs: RecvState): number {
+  const t = rs.t;
+  let g = Atomics.load(hm.tRpc, t);
+  let gen: number;
+  if (g >= 0) {
+    Atomics.store(hm.tRpc, t, -1);
+    rs.registered = false;
+    gen = Atomics.load(hm.tGen, t);
+  } else {
+    if (rs.registered) return -1;
+    const sl = hm.socketLock(rs.sockG);
+    hm.locks.lock(sl);
+    g = readyPop(hm, rs.sockG);
+    gen = g >= 0 ? hm.rGen[g]! : 0;
+    if (g < 0) rs.registered = registerInterest(hm, rs.sockG, t, rs.core);
+    hm.locks.unlock(sl);
+    if (g < 0) return -1;
+  }
+  const lk = hm.rpcLock(g);
+  if (!hm.locks.trylock(lk)) {
+    Atomics.or(hm.rFlags, g, RpcFlag.APP_NEEDS_LOCK);
+    hm.locks.lock(lk);
+    Atomics.and(hm.rFlags, g, ~RpcFlag.APP_NEEDS_LOCK);
+  }
+  const st = hm.rState[g]!;
+  if (hm.rGen[g] !== gen || st === RpcState.FREE || st === RpcState.DEAD
+    || (Atomics.load(hm.rFlags, g) & RpcFlag.DELIVERED) !== 0) {
+    hm.locks.unlock(lk);
+    return -2;
+  }
+  if (hm.rError[g] !== 0) {
+    Atomics.and(hm.rFlags, g, ~RpcFlag.PKTS_READY);
+    Atomics.or(hm.rFlags, g, RpcFlag.DELIVERED);
+    hm.locks.unlock(lk);
+    return g;
+  }
+  if (!copyOut(hm, g, lk)) {
+    hm.locks.unlock(lk);
+    return -2;
+  }
+  // Complete: every byte arrived, nothing is queued, and no other thread is still copying.
+  if (hm.rInLen[g]! >= 0 && hm.rInRemaining[g] === 0 && hm.rInHead[g]! < 0 && hm.rCopiers[g] === 0
+    && hm.rState[g] === RpcState.INCOMING && (Atomics.load(hm.rFlags, g) & RpcFlag.DELIVERED) === 0) {
+    Atomics.or(hm.rFlags, g, RpcFlag.DELIVERED);
+    Atomics.and(hm.rFlags, g, ~RpcFlag.PKTS_READY);
+    if ((hm.rId[g]! & 1) === 1) {
+      hm.rState[g] = RpcState.IN_SERVICE;
+      hm.count(M.server_requests_done);
+    } else {
+      hm.count(M.client_responses_done);
+    }
+    hm.locks.unlock(lk);
+    return g;
+  }
+  hm.locks.unlock(lk);
+  return -2;
+}
+
+/** The app is done with client RPC g (response read, or error seen): record the ack, end it. */
+export function homaRpcDone(hm: Homa, g: number, now: number): void {
+  const lk = hm.rpcLock(g);
+  const peer = hm.rPeer[g]!;
+  const id = hm.rId[g]!;
+  const dport = hm.rDport[g]!;
+  const sport = hm.sPort[hm.rSock[g]!]!;
+  const ok = hm.rError[g] === 0;
+  hm.locks.lock(lk);
+  rpcEnd(hm, g, lk);
+  hm.locks.unlock(lk);
+  if (ok) peerAddAck(hm, peer, id, dport, sport, now);
+}

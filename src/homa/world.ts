@@ -1,0 +1,271 @@
+/**
+ * The Homa world: what the runtime runs to emulate a cluster of Homa hosts. `layout` sizes the
+ * shared memory (`homaLayout`), `init` fills it on the main thread (empty lists, pools, rings,
+ * the network, bound ports), `setupCore` builds one core's contexts — NAPI/GRO for the RX
+ * channels it owns (--core-layout), SoftIRQ for its backlog, and the pacer and the timer on their cores
+ * — and the echo app threads placed on it, `setupFabric` builds the switch from src/net over the
+ * shared packet pool, and `collect` reads back per-host counters named like Homa's metrics,
+ * app results (RPCs completed, errors by reason), the network's packet balance and a leak audit
+ * of every pool (packet slots, RPC slots, buffer pages). `makeHomaWorld` lets tests choose the
+ * apps (`HomaAppsSpec`) and the clock used for time accounting.
+ */
+import type { EmuConfig } from '../config/config.js';
+import type { AppThread, KernelContext } from '../cpu/context.js';
+import type { CoreEnv, CoreSetup, World } from '../run/world.js';
+import { Ctl } from '../cpu/control.js';
+import { nowNs } from '../shm/clock.js';
+import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
+import { SlabPool, auditPool, initPool } from '../shm/pool.js';
+import { resetRing, ringContents } from '../shm/ring.js';
+import { Nic, fabricCoreSetup, initNet, netChannels, readNetStats, rxRingName, setChannelOwners } from '../net/index.js';
+import { OffloadState, initOffload } from '../policy/offload.js';
+import { effectiveSteering, getSteeringPolicy, getThreadChoicePolicy, resolvePolicyName } from '../policy/registry.js';
+import { H, HEADER_WORDS } from '../wire/packet.js';
+import { EchoClient, EchoServer, defaultAppsSpec, planApps, type HomaAppsSpec } from '../workload/echo.js';
+import { AppResult, APP_RESULT_FIELDS, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, MAX_BPAGES_PER_MSG, homaLayout, homaSizes } from './layout.js';
+import { Homa, LOCK_CLASSES, RpcState, checkHomaOptions, homaCoreLayout, lockCounts } from './homa.js';
+import { parseGroPolicy } from '../policy/gro-policy.js';
+import { METRIC_NAMES, NUM_METRICS, sumMetrics } from './metrics.js';
+import { NapiContext } from './offload.js';
+import { PacerContext } from './pacer.js';
+import { SoftirqContext } from './plumbing.js';
+import { sockBind } from './sock.js';
+import { TimerContext } from './timer.js';
+
+export interface HomaWorldOptions {
+  /** The apps of a run (default: `defaultAppsSpec`). */
+  apps?: (cfg: EmuConfig) => HomaAppsSpec;
+  /** Clock for time accounting only (default: the shared clock `nowNs`). */
+  clock?: () => number;
+  /** Keep every client's per-RPC results in memory (tests). */
+  recordResults?: boolean;
+}
+
+/** What setupCore returns in addition to the runtime's CoreSetup (tests use it). */
+export interface HomaCoreSetup extends CoreSetup {
+  homa: Homa;
+  clients: EchoClient[];
+  servers: EchoServer[];
+}
+
+/** Main thread: puts every shared structure in its empty state. */
+export function initHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, spec: HomaAppsSpec): void {
+  const z = homaSizes(cfg);
+  const fill = (name: string, v: number): void => {
+    const c = desc.columns[name]!;
+    if (c.type === 'f64') column(sab, desc, name, 'f64').fill(v); else column(sab, desc, name, 'i32').fill(v);
+  };
+  for (const name of ['rpc.bucketNext', 'rpc.readyNext', 'rpc.outLen', 'rpc.thrNext', 'rpc.thrPrev', 'rpc.inLen',
+    'rpc.inHead', 'rpc.inTail', 'rpc.activeSlot', 'rpc.grantNext', 'rpc.grantPrev', 'rpc.outPages', 'rpc.inPages',
+    'grant.active', 'grant.listHead', 'pacer.thrHead', 'pacer.thrTail', 'sock.port', 'sock.readyHead', 'sock.readyTail',
+    'sock.waiters', 'sock.waiterCores', 'sock.cbuckets', 'sock.sbuckets', 'thr.rpc']) fill(name, -1);
+  fill('peer.cutoffsSentNs', -1e15);
+  const lay = homaCoreLayout(cfg);
+  initNet(cfg, sab, subLayout(desc, 'net'));
+  // The net has netChannels(cfg) channels; with a Gen3 layout they all belong to its NAPI cores.
+  const owners: number[] = [];
+  for (let c = 0; c < netChannels(cfg); c++) {
+    owners.push(lay.layout === 'default' ? lay.channelOwners[c % lay.channelOwners.length]! : lay.napiCores[c % lay.napiCores.length]!);
+  }
+  for (let h = 0; h < cfg.hosts; h++) {
+    initPool(sab, subLayout(desc, `rpcpool.${h}`), z.rpcPool);
+    initPool(sab, subLayout(desc, `bpage.pool.${h}`), z.pagePool);
+    initOffload(new OffloadState(sab, subLayout(desc, `off.${h}`)), lay.gen3SoftirqCores);
+    setChannelOwners(cfg, sab, subLayout(desc, 'net'), h, owners);
+  }
+  initPool(sab, subLayout(desc, 'pkt.pool'), z.pktPool);
+  for (let c = 0; c < z.totalCores; c++) resetRing(sab, subLayout(desc, `softirq.${c}`), 'mpsc');
+  let finite = 0;
+  for (const c of spec.clients) if (c.loop !== true) finite++;
+  Atomics.store(column(sab, desc, 'app.clientsLeft', 'i32'), 0, finite);
+  const thrCore = column(sab, desc, 'thr.core', 'i32');
+  for (const a of planApps(cfg, spec)) {
+    sockBind(cfg, sab, desc, a.host, a.port);
+    thrCore[a.host * HOMA_MAX_THREADS + a.t] = a.core;
+  }
+}
+
+/** The Homa world; its setupCore also returns the core's Homa handle and echo apps. */
+export interface HomaWorld extends World {
+  setupCore(env: CoreEnv): Promise<HomaCoreSetup>;
+}
+
+/** Builds the Homa world (tests pass their own apps and clock). */
+export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
+  const appsOf = opts.apps ?? defaultAppsSpec;
+  const clock = opts.clock ?? nowNs;
+  return {
+    name: 'homa',
+    lockClasses(cfg: EmuConfig) {
+      return { classes: [...LOCK_CLASSES], counts: lockCounts(cfg) };
+    },
+    layout(cfg: EmuConfig): LayoutDesc {
+      checkHomaOptions(cfg);
+      homaCoreLayout(cfg);
+      const gro = parseGroPolicy(cfg.groPolicy);
+      effectiveSteering(cfg.steering, gro);
+      resolvePolicyName('thread-choice', cfg.threadChoice);
+      planApps(cfg, appsOf(cfg));
+      return homaLayout(cfg);
+    },
+    init(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc): void {
+      initHoma(cfg, sab, desc, appsOf(cfg));
+    },
+    async setupCore(env: CoreEnv): Promise<HomaCoreSetup> {
+      const { cfg, sab, desc, host, core } = env;
+      const hm = new Homa(cfg, sab, desc, host, core, env.locks, env.doorbells);
+      hm.clock = clock;
+      const nic = new Nic(cfg, sab, subLayout(desc, 'net'), host, core, hm.pktPool, hm.pktHdr, env.doorbells);
+      hm.nic = nic;
+      hm.steering = await getSteeringPolicy(effectiveSteering(cfg.steering, hm.gro));
+      hm.threadChoice = await getThreadChoicePolicy(resolvePolicyName('thread-choice', cfg.threadChoice));
+      const contexts: KernelContext[] = [new NapiContext(hm, Int32Array.from(nic.channelsOwnedBy(core))), new SoftirqContext(hm)];
+      if (core === hm.layout.pacerCore) contexts.push(new PacerContext(hm));
+      if (core === hm.layout.timerCore) contexts.push(new TimerContext(hm));
+      const spec = appsOf(cfg);
+      const apps: AppThread[] = [];
+      const clients: EchoClient[] = [];
+      const servers: EchoServer[] = [];
+      for (const a of planApps(cfg, spec)) {
+        if (a.host !== host || a.core !== core) continue;
+        if (a.kind === 'client') {
+          const c = new EchoClient(hm, a.client!, a.t, opts.recordResults ?? false);
+          if (a.client!.loop !== true) {
+            const left = column(sab, desc, 'app.clientsLeft', 'i32');
+            c.onDone = () => { if (Atomics.sub(left, 0, 1) === 1) Atomics.store(env.ctl, Ctl.WORLD_DONE, 1); };
+          }
+          const srv = spec.servers.find((s) => s.host === a.client!.dstHost && s.port === a.client!.dstPort);
+          if (srv?.responseLength !== undefined) c.expectedResponseLength = srv.responseLength;
+          if (srv?.oneWay === true) c.expectOneWay = true;
+          clients.push(c);
+          apps.push(c);
+        } else {
+          const s = new EchoServer(hm, a.server!, a.t);
+          servers.push(s);
+          apps.push(s);
+        }
+      }
+      return {
+        homa: hm,
+        clients,
+        servers,
+        contexts,
+        apps,
+        onMeasureStart(): void {
+          // Homa's counters cover the measured window; app results cover the whole run.
+          hm.metrics.fill(0, hm.mrow, hm.mrow + NUM_METRICS);
+        },
+        onStop(): void {
+          hm.pktPool.flush();
+          hm.rpcPool.flush();
+          hm.pagePool.flush();
+        },
+      };
+    },
+    setupFabric(env: CoreEnv): CoreSetup {
+      const { cfg, sab, desc } = env;
+      const z = homaSizes(cfg);
+      const pool = new SlabPool(sab, subLayout(desc, 'pkt.pool'), z.pktPool, z.totalCores);
+      const setup = fabricCoreSetup(env, subLayout(desc, 'net'), pool, column(sab, desc, 'pkt.hdr', 'i32'));
+      const fabric = setup.fabric;
+      return {
+        contexts: setup.contexts,
+        apps: [],
+        onMeasureStart: setup.onMeasureStart,
+        onStop(now: number): void {
+          fabric.stop(now);
+          pool.flush();
+        },
+      };
+    },
+    collect(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, measuredNs: number): unknown {
+      return collectHoma(cfg, sab, desc, measuredNs);
+    },
+  };
+}
+
+/** Packets in the chain starting at `p` (linked through H.NEXT). */
+function chainLength(hdr: Int32Array, p: number): number {
+  let n = 0;
+  for (; p >= 0 && n <= hdr.length; p = hdr[p * HEADER_WORDS + H.NEXT]!) n++;
+  return n;
+}
+
+/**
+ * Per-host Homa results (JSON-able), the network's balance, and the accounting of every pool
+ * slot at the end of the run: a slot in use must be held by a live RPC (queued packets, pages),
+ * wait in a SoftIRQ backlog or an RX channel; anything else is reported as a leak.
+ */
+export function collectHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, measuredNs: number) {
+  const z = homaSizes(cfg);
+  const metrics = column(sab, desc, 'metrics', 'f64');
+  const appRes = column(sab, desc, 'app.results', 'f64');
+  const state = column(sab, desc, 'rpc.state', 'i32');
+  const inHead = column(sab, desc, 'rpc.inHead', 'i32');
+  const inPages = column(sab, desc, 'rpc.inPages', 'i32');
+  const outPages = column(sab, desc, 'rpc.outPages', 'i32');
+  const hdr = column(sab, desc, 'pkt.hdr', 'i32');
+  const hosts = [];
+  let rpcLeaks = 0;
+  let pageLeaks = 0;
+  let queuedOnRpcs = 0;
+  for (let h = 0; h < cfg.hosts; h++) {
+    const m = sumMetrics(metrics, h * cfg.cores, (h + 1) * cfg.cores);
+    const app: Record<string, number> = {};
+    for (const [k, i] of Object.entries(AppResult)) {
+      let s = 0;
+      for (let c = h * cfg.cores; c < (h + 1) * cfg.cores; c++) {
+        const v = appRes[c * APP_RESULT_FIELDS + i]!;
+        s = k === 'RTT_MAX_NS' ? Math.max(s, v) : s + v;
+      }
+      app[k.toLowerCase()] = s;
+    }
+    let live = 0;
+    let livePages = 0;
+    for (let g = h * z.rpcsPerHost; g < (h + 1) * z.rpcsPerHost; g++) {
+      if (state[g] === RpcState.FREE) continue;
+      live++;
+      queuedOnRpcs += chainLength(hdr, inHead[g]!);
+      for (let i = 0; i < MAX_BPAGES_PER_MSG; i++) {
+        if (inPages[g * MAX_BPAGES_PER_MSG + i]! >= 0) livePages++;
+        if (outPages[g * MAX_BPAGES_PER_MSG + i]! >= 0) livePages++;
+      }
+    }
+    const rpcAudit = auditPool(sab, subLayout(desc, `rpcpool.${h}`), z.rpcPool);
+    const pageAudit = auditPool(sab, subLayout(desc, `bpage.pool.${h}`), z.pagePool);
+    const rpcsInUse = rpcAudit.total - rpcAudit.free;
+    const pagesInUse = pageAudit.total - pageAudit.free;
+    rpcLeaks += rpcsInUse - live;
+    pageLeaks += pagesInUse - livePages;
+    hosts.push({ host: h, metrics: m, app, rpcsInUse, liveRpcs: live, pagesInUse, pagesOfLiveRpcs: livePages });
+  }
+  let inBacklogs = 0;
+  for (let c = 0; c < z.totalCores; c++) {
+    for (const head of ringContents(sab, subLayout(desc, `softirq.${c}`), 'mpsc')) inBacklogs += chainLength(hdr, head);
+  }
+  const netDesc = subLayout(desc, 'net');
+  let inRx = 0;
+  for (let h = 0; h < cfg.hosts; h++) {
+    for (let c = 0; c < netChannels(cfg); c++) inRx += ringContents(sab, subLayout(netDesc, rxRingName(h, c)), 'spsc').length;
+  }
+  const pkt = auditPool(sab, subLayout(desc, 'pkt.pool'), z.pktPool);
+  const pktInUse = pkt.total - pkt.free;
+  return {
+    world: 'homa',
+    measuredNs,
+    metricNames: METRIC_NAMES,
+    hosts,
+    net: readNetStats(cfg, sab, netDesc),
+    packets: { total: pkt.total, inUse: pktInUse, queuedOnRpcs, inSoftirqBacklogs: inBacklogs, inRxChannels: inRx },
+    leaks: {
+      packetSlots: pktInUse - queuedOnRpcs - inBacklogs - inRx,
+      packetDuplicates: pkt.duplicates,
+      rpcSlots: rpcLeaks,
+      pages: pageLeaks,
+    },
+    sockets: HOMA_MAX_SOCKETS,
+  };
+}
+
+/** The Homa world with the default echo apps. */
+export const homaWorld: World = makeHomaWorld();

@@ -1,0 +1,396 @@
+/**
+ * Echo client and server app threads for the Homa world (cooperative `AppThread` state
+ * machines). The client sends requests of the given lengths, one at a time, filled with a
+ * pattern derived from (client host, RPC id, offset); it waits for each response — polling for
+ * poll_usecs, then blocking on its wake word (the `waitMode` knob: poll-then-block, poll, block)
+ * — verifies it byte for byte against the same pattern and records the RTT. The server receives
+ * any request on its port, spends `serviceUsecs` x dilation of CPU in short slices (so NAPI and
+ * SoftIRQ on its core preempt it), then replies with the request's bytes (and the pattern
+ * beyond them when the response is longer). Errors (no listener: ENOTCONN; too long: EMSGSIZE;
+ * timeout: ETIMEDOUT; no memory: ENOMEM) are results the client records, never hangs. `planApps`
+ * turns a `HomaAppsSpec` into placed threads the same way in every worker.
+ */
+import type { EmuConfig } from '../config/config.js';
+import { UserError } from '../config/errors.js';
+import { AppState, type AppThread } from '../cpu/context.js';
+import { WaitState } from '../policy/wait.js';
+import { BPAGE_BYTES, HOMA_MAX_MESSAGE_LENGTH, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, AppResult, APP_RESULT_FIELDS } from '../homa/layout.js';
+import { HOMA_ERR_NAMES, type Homa, type PayloadSource } from '../homa/homa.js';
+import { msgByteAddr } from '../homa/pool.js';
+import { RecvState, homaRecv, homaReply, homaRpcDone, homaSendRequest } from '../homa/plumbing.js';
+import { sockLookup } from '../homa/sock.js';
+import { M } from '../homa/metrics.js';
+
+/** One echo client thread: sends `lengths` (in order; again and again if `loop`) to (dstHost, dstPort). */
+export interface EchoClientSpec {
+  host: number;
+  /** Host core it runs on (default: spread over the host's cores). */
+  core?: number;
+  port: number;
+  dstHost: number;
+  dstPort: number;
+  lengths: number[];
+  loop?: boolean;
+}
+
+/** One echo server port with `threads` threads. */
+export interface EchoServerSpec {
+  host: number;
+  core?: number;
+  port: number;
+  threads?: number;
+  /** Response length (default: the request's). */
+  responseLength?: number;
+  /** cp_node's --one-way: reply with min(request length, 100) bytes (ignored with responseLength). */
+  oneWay?: boolean;
+  /** CPU time per request (default: cfg.serviceUsecs). */
+  serviceUsecs?: number;
+}
+
+/** How the echo apps of a Homa world run (the lead replaces this with cp_node workloads). */
+export interface HomaAppsSpec {
+  clients: EchoClientSpec[];
+  servers: EchoServerSpec[];
+}
+
+/** One placed app thread. */
+export interface PlannedApp {
+  kind: 'client' | 'server';
+  host: number;
+  core: number;
+  port: number;
+  /** Thread index within its host (0..HOMA_MAX_THREADS-1). */
+  t: number;
+  client?: EchoClientSpec;
+  server?: EchoServerSpec;
+}
+
+/** Places every thread of `spec` (deterministic: the same in every worker). */
+export function planApps(cfg: EmuConfig, spec: HomaAppsSpec): PlannedApp[] {
+  const out: PlannedApp[] = [];
+  const next = new Array<number>(cfg.hosts).fill(0);
+  const ports = new Array<Set<number>>(cfg.hosts);
+  for (let h = 0; h < cfg.hosts; h++) ports[h] = new Set();
+  const check = (host: number, core: number | undefined, what: string): void => {
+    if (!Number.isInteger(host) || host < 0 || host >= cfg.hosts) {
+      throw new UserError('EINVALIDOPT', `homa apps: ${what} host must be in [0, ${cfg.hosts - 1}], got ${host}`);
+    }
+    if (core !== undefined && (!Number.isInteger(core) || core < 0 || core >= cfg.cores)) {
+      throw new UserError('EINVALIDOPT', `homa apps: ${what} core must be in [0, ${cfg.cores - 1}], got ${core}`);
+    }
+  };
+  const add = (kind: 'client' | 'server', host: number, core: number | undefined, port: number,
+    c?: EchoClientSpec, s?: EchoServerSpec): void => {
+    const t = next[host]!;
+    if (t >= HOMA_MAX_THREADS) {
+      throw new UserError('ESIZING', `homa apps: host ${host} has more than ${HOMA_MAX_THREADS} app threads (the limit)`);
+    }
+    next[host] = t + 1;
+    ports[host]!.add(port);
+    if (ports[host]!.size > HOMA_MAX_SOCKETS) {
+      throw new UserError('ESIZING', `homa apps: host ${host} binds more than ${HOMA_MAX_SOCKETS} ports (the limit)`);
+    }
+    out.push({ kind, host, core: core ?? t % cfg.cores, port, t, client: c, server: s });
+  };
+  for (const s of spec.servers) {
+    check(s.host, s.core, 'server');
+    for (let i = 0; i < (s.threads ?? 1); i++) add('server', s.host, s.core, s.port, undefined, s);
+  }
+  for (const c of spec.clients) {
+    check(c.host, c.core, 'client');
+    check(c.dstHost, undefined, 'client destination');
+    add('client', c.host, c.core, c.port, c, undefined);
+  }
+  return out;
+}
+
+/**
+ * The default echo setup for a world run (until cp_node workloads replace it): closed-loop
+ * clients (`ports` per client host) sending `workload` bytes when it is a fixed length, else a
+ * 100 B .. 100 KB mix; servers with `serverPorts` x `portThreads` threads, honouring
+ * `oneWay`. `roles: both`: every host serves and sends to the next host; `split`: the first half
+ * of the hosts are clients spreading their ports over the servers (the second half).
+ */
+export function defaultAppsSpec(cfg: EmuConfig): HomaAppsSpec {
+  const fixed = Number(cfg.workload);
+  const lengths = Number.isInteger(fixed) && fixed >= 1 && fixed <= HOMA_MAX_MESSAGE_LENGTH ? [fixed] : [100, 1000, 10000, 100000];
+  const servers: EchoServerSpec[] = [];
+  const clients: EchoClientSpec[] = [];
+  const split = cfg.roles === 'split' && cfg.hosts >= 2;
+  const firstServer = split ? Math.floor(cfg.hosts / 2) : 0;
+  const numServers = cfg.hosts - firstServer;
+  for (let h = firstServer; h < cfg.hosts; h++) {
+    for (let p = 0; p < cfg.serverPorts; p++) servers.push({ host: h, port: 1000 + p, threads: cfg.portThreads, oneWay: cfg.oneWay });
+  }
+  const lastClient = split ? firstServer : cfg.hosts;
+  for (let h = 0; h < lastClient; h++) {
+    for (let i = 0; i < cfg.ports; i++) {
+      const dstHost = split ? firstServer + ((h * cfg.ports + i) % numServers) : (h + 1) % cfg.hosts;
+      clients.push({ host: h, port: 40000 + i, dstHost, dstPort: 1000 + (i % cfg.serverPorts), lengths, loop: true });
+    }
+  }
+  return { clients, servers };
+}
+
+/** cp_node --one-way: servers reply with at most this many bytes. */
+export const ONE_WAY_BYTES = 100;
+
+/** Byte `off` of the echo pattern of client host `host`, RPC id `id`. */
+export function patternByte(host: number, id: number, off: number): number {
+  return (Math.imul(off, 31) + (off >>> 8) * 7 + Math.imul(id, 13) + host * 101) & 255;
+}
+
+/** One RPC's outcome as a client saw it (kept when the client records results). */
+export interface EchoResult {
+  length: number;
+  ok: boolean;
+  error?: string;
+  message?: string;
+  rttNs?: number;
+}
+
+function errorMessage(code: string, len: number): string {
+  switch (code) {
+    case 'EMSGSIZE': return `message length ${len} exceeds HOMA_MAX_MESSAGE_LENGTH (${HOMA_MAX_MESSAGE_LENGTH} bytes)`;
+    case 'EINVAL': return `message length ${len} is not a whole number >= 1`;
+    case 'ENOTCONN': return 'no socket listens on the destination port';
+    case 'ETIMEDOUT': return 'the peer did not answer within timeout_ticks';
+    case 'ENOMEM': return 'no RPC slot or buffer pages left (max-rpcs-per-host / bpages-per-host)';
+    default: return code;
+  }
+}
+
+/** Ends a wait and adds it to Homa's wait_none/fast/block, poll_ns and blocked_ns counters. */
+function countWait(hm: Homa, wait: WaitState, now: number): void {
+  const poll0 = wait.pollNs;
+  const blocked0 = wait.blockedNs;
+  const outcome = wait.ready(now);
+  hm.count(outcome === 'none' ? M.wait_none : outcome === 'fast' ? M.wait_fast : M.wait_block);
+  hm.count(M.poll_ns, wait.pollNs - poll0);
+  hm.count(M.blocked_ns, wait.blockedNs - blocked0);
+}
+
+const C_SEND = 0;
+const C_WAIT = 1;
+
+export class EchoClient implements AppThread, PayloadSource {
+  readonly name: string;
+  state: number = AppState.RUNNABLE;
+  readonly wakeWords: Int32Array;
+  readonly wakeIndex: number;
+  /** Outcomes in order (when `record`). */
+  readonly results: EchoResult[] = [];
+  private phase = C_SEND;
+  private idx = 0;
+  private g = -1;
+  private len = 0;
+  private readonly rs: RecvState;
+  readonly wait: WaitState;
+  private readonly row: number;
+
+  constructor(private readonly hm: Homa, private readonly spec: EchoClientSpec, t: number, readonly record = true) {
+    this.name = `echo-client.${spec.host}.${t}`;
+    const sockG = sockLookup(hm, spec.port);
+    if (sockG < 0) throw new Error(`echo client: port ${spec.port} is not bound on host ${hm.host}`);
+    const tg = hm.threadIndex(t);
+    this.wakeWords = hm.tWake;
+    this.wakeIndex = tg * LINE;
+    this.rs = new RecvState(sockG, tg, hm.core);
+    this.wait = new WaitState(hm.cfg.waitMode, hm.pollNs);
+    this.row = hm.gcore * APP_RESULT_FIELDS;
+  }
+
+  fill(dst: Uint8Array, dstOff: number, msgOff: number, n: number, g: number): void {
+    const host = this.hm.host;
+    const id = this.hm.rId[g]!;
+    for (let i = 0; i < n; i++) dst[dstOff + i] = patternByte(host, id, msgOff + i);
+  }
+
+  step(now: number, sliceNs: number): number {
+    void sliceNs;
+    const hm = this.hm;
+    if (this.phase === C_SEND) {
+      if (this.idx >= this.spec.lengths.length) {
+        if (this.spec.loop === true && this.spec.lengths.length > 0) this.idx = 0;
+        else {
+          this.state = AppState.DONE;
+          if (this.onDone !== null) this.onDone();
+          return 0;
+        }
+      }
+      const len = this.spec.lengths[this.idx]!;
+      const g = homaSendRequest(hm, this.rs.sockG, this.spec.dstHost, this.spec.dstPort, len, this, now);
+      if (g < 0) {
+        this.fail(HOMA_ERR_NAMES[-g] ?? 'EINVAL', len);
+        this.idx++;
+        return 1;
+      }
+      this.g = g;
+      this.len = len;
+      this.phase = C_WAIT;
+      this.wait.start(now);
+      return 1;
+    }
+    const r = homaRecv(hm, this.rs, now);
+    if (r < 0) {
+      // Sleep only when registered as waiting (a hand-off then wakes the thread); else poll on.
+      if (this.wait.poll(now) === 'block' && this.rs.registered) this.state = AppState.BLOCKED;
+      return 0;
+    }
+    countWait(hm, this.wait, now);
+    this.finish(r, now);
+    return 1;
+  }
+
+  private finish(g: number, now: number): void {
+    const hm = this.hm;
+    const err = hm.rError[g]!;
+    if (g !== this.g) {
+      // Not the RPC we wait for (cannot happen with one thread per client socket): release it.
+      homaRpcDone(hm, g, now);
+      this.phase = C_WAIT;
+      return;
+    }
+    if (err !== 0) {
+      this.fail(HOMA_ERR_NAMES[err] ?? 'EINVAL', this.len);
+    } else {
+      const ok = this.verify(g);
+      const rtt = now - hm.rStartNs[g]!;
+      const a = hm.appResults;
+      if (ok) a[this.row + AppResult.COMPLETED]! += 1; else a[this.row + AppResult.MISMATCHES]! += 1;
+      a[this.row + AppResult.RTT_SUM_NS]! += rtt;
+      if (rtt > a[this.row + AppResult.RTT_MAX_NS]!) a[this.row + AppResult.RTT_MAX_NS] = rtt;
+      a[this.row + AppResult.BYTES]! += this.len;
+      if (this.record) this.results.push(ok ? { length: this.len, ok, rttNs: rtt } : { length: this.len, ok, error: 'EMISMATCH', message: 'response bytes differ from the request pattern' });
+    }
+    homaRpcDone(hm, g, now);
+    this.g = -1;
+    this.idx++;
+    this.phase = C_SEND;
+  }
+
+  private fail(code: string, len: number): void {
+    const a = this.hm.appResults;
+    a[this.row + AppResult.ERRORS]! += 1;
+    const k = code === 'ENOTCONN' ? AppResult.ERR_ENOTCONN : code === 'ETIMEDOUT' ? AppResult.ERR_ETIMEDOUT
+      : code === 'EMSGSIZE' ? AppResult.ERR_EMSGSIZE : code === 'ENOMEM' ? AppResult.ERR_ENOMEM : -1;
+    if (k >= 0) a[this.row + k]! += 1;
+    if (this.record) this.results.push({ length: len, ok: false, error: code, message: errorMessage(code, len) });
+  }
+
+  /** The response must be as long as expected and equal the pattern of (this host, id). */
+  private verify(g: number): boolean {
+    const hm = this.hm;
+    const len = hm.rInLen[g]!;
+    const expect = this.expectedResponse;
+    if (expect >= 0 && len !== expect) return false;
+    const host = hm.host;
+    const id = hm.rId[g]!;
+    const u8 = hm.u8;
+    for (let off = 0; off < len; off += BPAGE_BYTES) {
+      const n = len - off < BPAGE_BYTES ? len - off : BPAGE_BYTES;
+      const base = msgByteAddr(hm, hm.rInPages, g, off);
+      for (let i = 0; i < n; i++) if (u8[base + i] !== patternByte(host, id, off + i)) return false;
+    }
+    return true;
+  }
+
+  /** Called once when a finite client has sent every request (the world ends the run with it). */
+  onDone: (() => void) | null = null;
+
+  /** Expected response length (-1: any); set by the world from the server spec. */
+  expectedResponseLength = -1;
+  /** The server replies with min(request, 100) bytes (set by the world from the server spec). */
+  expectOneWay = false;
+  private get expectedResponse(): number {
+    if (this.expectedResponseLength >= 0) return this.expectedResponseLength;
+    return this.expectOneWay ? Math.min(this.len, ONE_WAY_BYTES) : this.len;
+  }
+}
+
+const S_RECV = 0;
+const S_SERVICE = 1;
+const S_REPLY = 2;
+
+export class EchoServer implements AppThread, PayloadSource {
+  readonly name: string;
+  state: number = AppState.RUNNABLE;
+  readonly wakeWords: Int32Array;
+  readonly wakeIndex: number;
+  private phase = S_RECV;
+  private g = -1;
+  private serviceUntil = 0;
+  private readonly serviceNs: number;
+  private readonly rs: RecvState;
+  readonly wait: WaitState;
+  private waiting = false;
+  private readonly row: number;
+  /** Requests served. */
+  served = 0;
+
+  constructor(private readonly hm: Homa, private readonly spec: EchoServerSpec, t: number) {
+    this.name = `echo-server.${spec.host}.${t}`;
+    const sockG = sockLookup(hm, spec.port);
+    if (sockG < 0) throw new Error(`echo server: port ${spec.port} is not bound on host ${hm.host}`);
+    const tg = hm.threadIndex(t);
+    this.wakeWords = hm.tWake;
+    this.wakeIndex = tg * LINE;
+    this.rs = new RecvState(sockG, tg, hm.core);
+    this.wait = new WaitState(hm.cfg.waitMode, hm.pollNs);
+    this.serviceNs = (spec.serviceUsecs ?? hm.cfg.serviceUsecs) * 1000 * hm.cfg.dilation;
+    this.row = hm.gcore * APP_RESULT_FIELDS;
+  }
+
+  fill(dst: Uint8Array, dstOff: number, msgOff: number, n: number, g: number): void {
+    const hm = this.hm;
+    const reqLen = hm.rInLen[g]!;
+    let i = 0;
+    if (msgOff < reqLen) {
+      const k = reqLen - msgOff < n ? reqLen - msgOff : n;
+      const src = msgByteAddr(hm, hm.rInPages, g, msgOff);
+      dst.copyWithin(dstOff, src, src + k);
+      i = k;
+    }
+    const peer = hm.rPeer[g]!;
+    const id = hm.rId[g]! ^ 1;
+    for (; i < n; i++) dst[dstOff + i] = patternByte(peer, id, msgOff + i);
+  }
+
+  step(now: number, sliceNs: number): number {
+    const hm = this.hm;
+    if (this.phase === S_RECV) {
+      if (!this.waiting) { this.wait.start(now); this.waiting = true; }
+      const r = homaRecv(hm, this.rs, now);
+      if (r < 0) {
+        if (this.wait.poll(now) === 'block' && this.rs.registered) this.state = AppState.BLOCKED;
+        return 0;
+      }
+      this.waiting = false;
+      countWait(hm, this.wait, now);
+      this.g = r;
+      if (hm.rError[r] !== 0) { this.g = -1; return 1; }
+      this.serviceUntil = now + this.serviceNs;
+      this.phase = this.serviceNs > 0 ? S_SERVICE : S_REPLY;
+      return 1;
+    }
+    if (this.phase === S_SERVICE) {
+      if (now < this.serviceUntil) {
+        // Burn CPU for at most one slice (a manual clock does not advance: then just yield).
+        const end = Math.min(this.serviceUntil, now + sliceNs);
+        let t = hm.clock();
+        while (t < end) { const t2 = hm.clock(); if (t2 === t) break; t = t2; }
+        return 1;
+      }
+      this.phase = S_REPLY;
+    }
+    const g = this.g;
+    const req = hm.rInLen[g]!;
+    const len = this.spec.responseLength ?? (this.spec.oneWay === true ? Math.min(req, ONE_WAY_BYTES) : req);
+    homaReply(hm, g, len, this, now);
+    this.g = -1;
+    this.served++;
+    hm.appResults[this.row + AppResult.SERVED]! += 1;
+    this.phase = S_RECV;
+    return 1;
+  }
+}
