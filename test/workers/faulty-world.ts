@@ -1,11 +1,11 @@
 /**
  * A world for orchestrator tests. Every core runs one kernel context that counts passes; the
  * core whose global index is `cfg.seed % (hosts*cores)` misbehaves as `cfg.workload` says:
- * 'throw' (throws after 50 passes), 'hang' (spins forever once the stop phase is set, ignoring
- * it, so only the watchdog can end it), 'setup' (throws while setting up), anything else: behaves.
+ * 'throw' (throws after 50 passes), 'hang' (never returns from its 50th run, so it cannot see
+ * the stop signal and only the watchdog can end it), 'setup' (throws while setting up), anything else: behaves.
  */
 import { Role, type KernelContext } from '../../src/cpu/context.js';
-import { Ctl, Phase } from '../../src/cpu/control.js';
+import { Ctl } from '../../src/cpu/control.js';
 import { LayoutBuilder, column } from '../../src/shm/layout.js';
 import type { CoreEnv, World } from '../../src/run/world.js';
 
@@ -18,8 +18,9 @@ class Counter implements KernelContext {
     this.passes++;
     this.counts[this.g] = this.passes;
     if (this.bad === 'throw' && this.passes === 50) throw new Error('deliberate failure in a test world');
-    if (this.bad === 'hang' && this.ctl !== null && Atomics.load(this.ctl, Ctl.PHASE) === Phase.STOP) {
-      for (;;) { /* ignore the stop signal */ }
+    if (this.bad === 'hang' && this.passes === 50) {
+      // Never return: the loop can no longer see the stop signal, only the watchdog can end this.
+      for (;;) { if (this.ctl !== null && Atomics.load(this.ctl, Ctl.PHASE) === -1) break; }
     }
     return 1;
   }
