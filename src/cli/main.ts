@@ -17,6 +17,13 @@ import { compareRows, compareVariants, fileVariants, parseVary, type Variant } f
 import type { SelftestResult } from '../run/selftest.js';
 import Table from 'cli-table3';
 import { workloadInfo } from '../workload/dist.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { emulate, type EmulateResult } from '../run/emulate.js';
+import { formatReport } from '../metrics/report.js';
+import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-files.js';
+import { ProgressLine, phaseName } from './progress.js';
+import type { EmuConfig } from '../config/config.js';
 
 class ExitCode extends Error {
   constructor(readonly code: number) { super(`exit ${code}`); }
@@ -69,6 +76,25 @@ export function buildProgram(): Command {
     for (const [k, v] of Object.entries(r.pipeline.invariants)) out(`invariant ${k}: ${v ? 'ok' : 'VIOLATED'}`);
     if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify({ config: cfg, ...r }, null, 2));
     if (!r.ok) throw new ExitCode(1);
+  });
+
+  const run = program.command('run')
+    .description('run one Homa emulation under a cp_node-style workload and print the report')
+    .option('--json <file>', 'write every figure as JSON')
+    .option('--rtts <dir>', "write the measured (length, RTT) pairs as cp_node's .rtts file into DIR")
+    .option('--data <dir>', "write cperf's digest (.data) and short-message CCDF (_cdf.data) into DIR");
+  addConfigOptions(run, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
+  run.action(async (opts: Record<string, unknown>) => {
+    const cfg = resolveConfig(partialFromCli(opts));
+    const progress = new ProgressLine();
+    const totalMs = cfg.warmupMs + cfg.durationMs;
+    const r = await withSigint((signal) => emulate(cfg, {
+      signal,
+      onProgress: (p) => progress.update(`homa-emu: ${phaseName(p.phase)} ${(Math.min(p.elapsedMs, totalMs) / 1000).toFixed(1)}/${(totalMs / 1000).toFixed(1)} s`),
+    })).finally(() => progress.done());
+    out(formatReport(r));
+    writeRunFiles(cfg, r, opts);
+    if (r.accounting.mismatches > 0) throw new ExitCode(1);
   });
 
   program.command('workloads')
@@ -126,6 +152,24 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** --json, --rtts DIR, --data DIR. */
+function writeRunFiles(cfg: EmuConfig, r: EmulateResult, opts: Record<string, unknown>): void {
+  const exp = `homa_${cfg.workload}`;
+  const { samples: rtts, ...rest } = r;
+  if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify({ config: cfg, ...rest }, null, 2));
+  if (typeof opts['rtts'] === 'string') {
+    mkdirSync(opts['rtts'], { recursive: true });
+    writeFileSync(join(opts['rtts'], `${exp}-cluster.rtts`), formatRtts(rtts, {
+      exp, options: { protocol: 'homa', workload: cfg.workload, gbps: cfg.gbps, ports: cfg.ports, serverNodes: cfg.hosts, serverPorts: cfg.serverPorts, clientMax: cfg.clientMax },
+    }));
+  }
+  if (typeof opts['data'] === 'string') {
+    mkdirSync(opts['data'], { recursive: true });
+    writeFileSync(join(opts['data'], `${exp}.data`), formatDigestData(r.latency.digest, { exp }));
+    writeFileSync(join(opts['data'], `${exp}_cdf.data`), formatShortCdf(r.latency.digest, { exp }));
+  }
+}
+
 class UsageError extends Error {
   readonly code = 'EUSAGE';
 }
@@ -144,7 +188,34 @@ export function selftestFigures(r: SelftestResult): Record<string, number> {
   return f;
 }
 
+/** Flat figures of one `run` (for compare): what a policy comparison looks at first. */
+export function runFigures(r: EmulateResult): Record<string, number> {
+  const d = r.latency.digest;
+  const f: Record<string, number> = {
+    'RPCs/s': r.throughput.rpcsPerSec,
+    'request Gbps': r.throughput.requestGbps,
+    'RTT P50 us': d.rttP50Us,
+    'RTT P99 us': d.rttP99Us,
+    'slowdown P50': d.slowdownP50,
+    'slowdown P99': d.slowdownP99,
+    'short RTT P50 us': d.short?.rttP50Us ?? NaN,
+    'short RTT P99 us': d.short?.rttP99Us ?? NaN,
+    'GRO->SoftIRQ P99 us': r.handoff.groToSoftirq.p99Ns / 1000,
+    'SoftIRQ->app P99 us': r.handoff.softirqToApp.p99Ns / 1000,
+    'busiest core busy %': Math.max(...r.cores.filter((c) => c.label !== 'fabric').map((c) => c.busy)) * 100,
+    'stolen % (mean)': r.fidelity.meanStolenShare * 100,
+    'paced share %': r.pacer.pacerShare * 100,
+    'resent packets': r.canaries['resent_packets'] ?? 0,
+  };
+  for (const l of r.locks) if (l.acquisitions > 0) f[`${l.cls} lock wait % core`] = l.waitPctCore;
+  return f;
+}
+
 const RUNNERS: Record<string, { defaults: Record<string, unknown>; run: (cfg: ReturnType<typeof resolveConfig>, signal: AbortSignal) => Promise<Record<string, number>> }> = {
+  run: {
+    defaults: {},
+    run: async (cfg, signal) => runFigures(await emulate(cfg, { signal })),
+  },
   selftest: {
     defaults: { hosts: 1, cores: 4, durationMs: 2000 },
     run: async (cfg, signal) => selftestFigures(await selftest(cfg, { signal })),

@@ -1,0 +1,187 @@
+/**
+ * `emulate(cfg)`: one Homa emulation under a cp_node-style workload, reduced to the figures a
+ * Homa user reads (DESIGN.md §7): throughput, RTT and slowdown per message length (cperf's
+ * digest), short-message RTT percentiles, where the cores went, hand-off latencies, the lock
+ * table, pacer, grants, canaries and fidelity. The slowdown denominator needs a base RTT: given
+ * (`--base-rtt-usecs`) or measured by a short unloaded run of the same cluster first (one
+ * 100-byte RPC in flight per client host), as cperf's old `--unloaded` baseline did. The CLI's
+ * `run` prints this object; `--json` writes it whole.
+ */
+import type { EmuConfig } from '../config/config.js';
+import { nonDefaults, resolveConfig } from '../config/config.js';
+import { busiestCore, coreRows, fidelity, type CoreRow, type FidelityReport } from '../metrics/cores.js';
+import { computeDigest, type Digest } from '../metrics/digest.js';
+import { mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
+import { lockRows, type LockRow } from '../metrics/locks.js';
+import { parseStalls, type StallSpec } from '../cpu/faults.js';
+import { runWorld, type RunOptions } from './orchestrator.js';
+
+/** What the Homa world's collect returns (the parts the report reads). */
+export interface HomaCollected {
+  hosts: Array<{ host: number; metrics: Record<string, number>; app: Record<string, number> }>;
+  net: { hosts: Array<Record<string, unknown>>; totals: { xmitPkts: number; rcvdPkts: number; droppedPkts: number; drops: Record<string, number>; balanced: boolean } };
+  packets: Record<string, number>;
+  leaks: Record<string, number>;
+  cpNode?: {
+    workload: { name: string; meanBytes: number };
+    clients: Array<{ host: number; port: number; sent: number; completed: number; bytesOut: number; bytesIn: number; lagNs: number; maxLagNs: number; outstanding: number; mismatches: number; errors: Record<string, number>; overwritten: number }>;
+    servers: Array<{ host: number; port: number; requests: number; bytesIn: number; bytesOut: number }>;
+    rtts: { lengths: ArrayLike<number>; rttNs: ArrayLike<number> };
+    rttHist: string;
+    handoff: { groToSoftirq: string[]; softirqToApp: string[] };
+  };
+}
+
+export interface EmulateResult {
+  header: {
+    seed: number; workload: string; gbps: number; hosts: number; coresPerHost: number; emulatedCores: number;
+    workerThreads: number; hostCpus: number; oversubscription: number; idleMode: string; dilation: number;
+    warmupMs: number; durationMs: number; measuredSec: number; emulatedSec: number; interrupted: boolean;
+    nonDefaults: Array<[string, unknown]>; stalls: StallSpec[]; baseRttUs: number; baseRttSource: 'given' | 'measured';
+  };
+  throughput: {
+    rpcsPerSec: number; requestGbps: number; responseGbps: number;
+    perHost: Array<{ host: number; rpcsPerSec: number; gbpsOut: number; gbpsIn: number; served: number }>;
+  };
+  latency: { digest: Digest; rtt: Percentiles };
+  overload: { maxLagUs: number; lagFraction: number; outstanding: number };
+  cores: CoreRow[];
+  busiest: string | null;
+  handoff: { groToSoftirq: Percentiles; softirqToApp: Percentiles };
+  locks: LockRow[];
+  pacer: { pacerPackets: number; otherDataPackets: number; pacerShare: number; helpPackets: number; throttleListAdds: number; checksPerAdd: number; nicThrottled: number };
+  grants: { grantsPerSec: number; needyGrants: number; fifoGrants: number; fifoGrantBytes: number; grantChecks: number };
+  canaries: Record<string, number>;
+  accounting: { mismatches: number; leaks: Record<string, number>; networkBalanced: boolean; sent: number; received: number; dropped: number };
+  metrics: Record<string, number>;
+  fidelity: FidelityReport;
+  warnings: string[];
+  /** Every measured (response length, RTT ns) pair; left out of the JSON report (see --rtts). */
+  samples: { lengths: Int32Array; rttNs: Float64Array };
+}
+
+/** Sum of one metric over all hosts. */
+function total(c: HomaCollected, name: string): number {
+  let s = 0;
+  for (const h of c.hosts) s += h.metrics[name] ?? 0;
+  return s;
+}
+
+/** The short unloaded run that measures the base RTT of a 100-byte RPC on this cluster. */
+export async function measureBaseRttUs(cfg: EmuConfig, opts: RunOptions = {}): Promise<number> {
+  const probe = resolveConfig({
+    ...cfg, workload: '100', gbps: 0, clientMax: 1, ports: 1, portReceivers: 0, serverPorts: 1, portThreads: 1,
+    serviceUsecs: 0, warmupMs: Math.min(cfg.warmupMs, 100), durationMs: Math.min(cfg.durationMs, 400), stall: '', lossRate: 0,
+    baseRttUsecs: 1,
+  } as Record<string, unknown>);
+  const raw = await runWorld('homa', probe, { signal: opts.signal });
+  const c = raw.worldResult as HomaCollected;
+  const rtt = c.cpNode?.rtts.rttNs;
+  if (rtt === undefined || rtt.length === 0) {
+    throw new Error('base RTT: the unloaded run completed no RPC; give --base-rtt-usecs');
+  }
+  const s = Float64Array.from(rtt).sort();
+  const medianUs = s[s.length >> 1]! / 1000;
+  // cperf's denominator is base + L*8/link: make it equal the measured median at L = 100.
+  return Math.max(0.1, medianUs - (100 * 8) / cfg.linkMbps);
+}
+
+export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<EmulateResult> {
+  const given = cfg.baseRttUsecs > 0;
+  const baseRttUs = given ? cfg.baseRttUsecs : await measureBaseRttUs(cfg, opts);
+  const raw = await runWorld('homa', cfg, opts);
+  const c = raw.worldResult as HomaCollected;
+  const cp = c.cpNode;
+  const wallSec = raw.measuredNs / 1e9;
+  const emuSec = wallSec / cfg.dilation;
+
+  const cores = coreRows(raw.coreStats, raw.totalWorkers, cfg.cores, raw.hasFabric);
+  const fid = fidelity(cores.filter((r) => r.label !== 'fabric'), raw.hostCpus, raw.emulatedCores, raw.totalWorkers, cfg.idleMode, cfg.dilation);
+
+  const clients = cp?.clients ?? [];
+  const completed = clients.reduce((a, x) => a + x.completed, 0);
+  const bytesOut = clients.reduce((a, x) => a + x.bytesOut, 0);
+  const bytesIn = clients.reduce((a, x) => a + x.bytesIn, 0);
+  const perHost = c.hosts.map((h) => {
+    const mine = clients.filter((x) => x.host === h.host);
+    const servers = (cp?.servers ?? []).filter((s) => s.host === h.host);
+    return {
+      host: h.host,
+      rpcsPerSec: emuSec > 0 ? mine.reduce((a, x) => a + x.completed, 0) / emuSec : 0,
+      gbpsOut: emuSec > 0 ? (8 * (mine.reduce((a, x) => a + x.bytesOut, 0) + servers.reduce((a, s) => a + s.bytesOut, 0))) / emuSec / 1e9 : 0,
+      gbpsIn: emuSec > 0 ? (8 * (mine.reduce((a, x) => a + x.bytesIn, 0) + servers.reduce((a, s) => a + s.bytesIn, 0))) / emuSec / 1e9 : 0,
+      served: servers.reduce((a, s) => a + s.requests, 0),
+    };
+  });
+
+  const rtts = cp?.rtts ?? { lengths: [], rttNs: [] };
+  const samples = { lengths: Int32Array.from(rtts.lengths), rttNs: Float64Array.from(rtts.rttNs) };
+  const digest = computeDigest(samples, { linkMbps: cfg.linkMbps, baseRttUs });
+
+  const pacerPackets = total(c, 'pacer_packets');
+  const otherData = total(c, 'other_data_packets');
+  const adds = total(c, 'throttle_list_adds');
+  const mismatches = clients.reduce((a, x) => a + x.mismatches, 0) + c.hosts.reduce((a, h) => a + (h.app['mismatches'] ?? 0), 0);
+  const canaryNames = ['resent_packets', 'rpc_timeouts', 'aborts_enotconn', 'aborts_etimedout', 'packet_alloc_failures',
+    'rpc_alloc_failures', 'page_alloc_failures', 'data_dropped_no_bufs', 'data_dropped_gaps_full', 'softirq_ring_full_drops',
+    'tx_ring_full', 'unknown_rpcs', 'server_cant_create_rpcs', 'ack_overflows', 'waiters_full', 'data_dropped_duplicate'];
+  const canaries: Record<string, number> = {};
+  for (const n of canaryNames) { const v = total(c, n); if (v !== 0) canaries[n] = v; }
+  for (const [k, v] of Object.entries(c.net.totals.drops)) if (v !== 0) canaries[`net_drop_${k}`] = v;
+  for (const x of clients) for (const [k, v] of Object.entries(x.errors)) canaries[`client_error_${k}`] = (canaries[`client_error_${k}`] ?? 0) + v;
+
+  const metrics: Record<string, number> = {};
+  for (const h of c.hosts) for (const [k, v] of Object.entries(h.metrics)) metrics[k] = (metrics[k] ?? 0) + v;
+
+  const warnings = [...fid.warnings];
+  const maxLagNs = clients.reduce((a, x) => Math.max(a, x.maxLagNs), 0);
+  const lagFraction = emuSec > 0 && clients.length > 0 ? clients.reduce((a, x) => a + x.lagNs, 0) / 1e9 / emuSec / clients.length : 0;
+  if (lagFraction >= 0.01) warnings.push(`lag due to overload: clients fell ${(lagFraction * 100).toFixed(0)}% behind their Poisson schedule (the offered load was not reached; RTTs exclude the wait)`);
+  if (mismatches > 0) warnings.push(`${mismatches} responses did not match their requests byte for byte`);
+  const leaks = Object.values(c.leaks).reduce((a, b) => a + Math.abs(b), 0);
+  if (leaks > 0) warnings.push(`slots unaccounted for at the end: ${JSON.stringify(c.leaks)}`);
+
+  return {
+    header: {
+      seed: cfg.seed, workload: cfg.workload, gbps: cfg.gbps, hosts: cfg.hosts, coresPerHost: cfg.cores,
+      emulatedCores: raw.emulatedCores, workerThreads: raw.totalWorkers, hostCpus: raw.hostCpus,
+      oversubscription: raw.totalWorkers / raw.hostCpus, idleMode: cfg.idleMode, dilation: cfg.dilation,
+      warmupMs: cfg.warmupMs, durationMs: cfg.durationMs, measuredSec: wallSec, emulatedSec: emuSec, interrupted: raw.interrupted,
+      nonDefaults: nonDefaults(cfg), stalls: parseStalls(cfg.stall, cfg.hosts, cfg.cores),
+      baseRttUs, baseRttSource: given ? 'given' : 'measured',
+    },
+    throughput: {
+      rpcsPerSec: emuSec > 0 ? completed / emuSec : 0,
+      requestGbps: emuSec > 0 ? (8 * bytesOut) / emuSec / 1e9 : 0,
+      responseGbps: emuSec > 0 ? (8 * bytesIn) / emuSec / 1e9 : 0,
+      perHost,
+    },
+    latency: { digest, rtt: percentiles(mergeEncoded(cp ? [cp.rttHist] : [])) },
+    overload: { maxLagUs: maxLagNs / 1000, lagFraction, outstanding: clients.reduce((a, x) => a + x.outstanding, 0) },
+    cores,
+    busiest: busiestCore(cores)?.label ?? null,
+    handoff: {
+      groToSoftirq: percentiles(mergeEncoded(cp?.handoff.groToSoftirq ?? [])),
+      softirqToApp: percentiles(mergeEncoded(cp?.handoff.softirqToApp ?? [])),
+    },
+    locks: lockRows(raw.lockStats, raw.measuredNs),
+    pacer: {
+      pacerPackets, otherDataPackets: otherData, pacerShare: pacerPackets + otherData > 0 ? pacerPackets / (pacerPackets + otherData) : 0,
+      helpPackets: total(c, 'pacer_help_packets'), throttleListAdds: adds,
+      checksPerAdd: adds > 0 ? total(c, 'throttle_list_checks') / adds : 0, nicThrottled: total(c, 'nic_throttled'),
+    },
+    grants: {
+      grantsPerSec: emuSec > 0 ? total(c, 'grants') / emuSec : 0, needyGrants: total(c, 'needy_grants'),
+      fifoGrants: total(c, 'fifo_grants'), fifoGrantBytes: total(c, 'fifo_grant_bytes'), grantChecks: total(c, 'grant_check_calls'),
+    },
+    canaries,
+    accounting: {
+      mismatches, leaks: c.leaks, networkBalanced: c.net.totals.balanced,
+      sent: c.net.totals.xmitPkts, received: c.net.totals.rcvdPkts, dropped: c.net.totals.droppedPkts,
+    },
+    metrics,
+    fidelity: fid,
+    warnings,
+    samples,
+  };
+}
