@@ -24,6 +24,14 @@ import { formatReport } from '../metrics/report.js';
 import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-files.js';
 import { ProgressLine, phaseName } from './progress.js';
 import type { EmuConfig } from '../config/config.js';
+import { checkPolicyModules, withAbsolutePolicyPaths } from '../policy/registry.js';
+
+/** Resolves a config and loads any user policy module it names, so a bad one is exit 2 before the run. */
+async function prepareConfig(partial: Record<string, unknown>): Promise<EmuConfig> {
+  const cfg = withAbsolutePolicyPaths(resolveConfig(partial));
+  await checkPolicyModules(cfg);
+  return cfg;
+}
 
 class ExitCode extends Error {
   constructor(readonly code: number) { super(`exit ${code}`); }
@@ -85,7 +93,7 @@ export function buildProgram(): Command {
     .option('--data <dir>', "write cperf's digest (.data) and short-message CCDF (_cdf.data) into DIR");
   addConfigOptions(run, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
   run.action(async (opts: Record<string, unknown>) => {
-    const cfg = resolveConfig(partialFromCli(opts));
+    const cfg = await prepareConfig(partialFromCli(opts));
     const progress = new ProgressLine();
     const totalMs = cfg.warmupMs + cfg.durationMs;
     const r = await withSigint((signal) => emulate(cfg, {
@@ -134,12 +142,12 @@ export function buildProgram(): Command {
     if (runner === undefined) throw new UsageError(`--target: expected one of ${Object.keys(RUNNERS).join(', ')}, got ${JSON.stringify(target)}`);
     const base = partialFromCli(opts);
     // Validate every variant before running any (bad input must not cost a long run).
-    for (const v of variants) resolveConfig({ ...runner.defaults, ...base, ...v.partial });
+    for (const v of variants) await prepareConfig({ ...runner.defaults, ...base, ...v.partial });
     const repeat = Number(opts['repeat']);
     const result = await withSigint((signal) => compareVariants(base, variants, repeat, async (partial, v, rep) => {
       if (signal.aborted) throw new Error('interrupted');
       if (process.stderr.isTTY) process.stderr.write(`\r${v.label} run ${rep + 1}/${repeat}...   `);
-      return runner.run(resolveConfig({ ...runner.defaults, ...partial }), signal);
+      return runner.run(await prepareConfig({ ...runner.defaults, ...partial }), signal);
     }));
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     out(`homa-emu compare (${target}): ${variants.length} variants x ${repeat} runs; median [min-max] x ratio to the first variant`);

@@ -11,7 +11,6 @@
  */
 import type { EmuConfig } from '../config/config.js';
 import { parseCutoffs } from '../config/config.js';
-import { UserError } from '../config/errors.js';
 import type { Doorbells } from '../shm/doorbell.js';
 import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
 import type { LockTable } from '../shm/lock.js';
@@ -20,8 +19,10 @@ import { MpscRing } from '../shm/ring.js';
 import { OffloadState } from '../policy/offload.js';
 import { createSteeringPolicy } from '../policy/steering.js';
 import { createThreadChoicePolicy } from '../policy/interest.js';
+import { PacerKind, createPacerPolicy, newPacerCheck, pacerKindOf } from '../policy/pacer.js';
+import { resolvePolicyName } from '../policy/registry.js';
 import { parseGroPolicy, type GroPolicy } from '../policy/gro-policy.js';
-import type { SteeringPolicy, ThreadChoicePolicy } from '../policy/types.js';
+import type { PacerCheck, PacerPolicy, SteeringPolicy, ThreadChoicePolicy } from '../policy/types.js';
 import { hostCoreLayout, type CoreLayout } from '../policy/layout.js';
 import { ConfigError } from '../config/errors.js';
 import { HEADER_WORDS } from '../wire/packet.js';
@@ -113,8 +114,14 @@ export class Homa {
   readonly fifoIntervalNs: number;
   readonly fifoIncrement: number;
   readonly pacerFifoFraction: number;
-  readonly pacerOnly: boolean;
+  /** --pacer: how xmitData applies `pacer` (PacerKind: nic-short, pacer-only, qdisc, user module). */
+  pacerKind: number;
+  /** homa_qdisc mode (pacerKind QDISC): every packet is charged to the NIC estimate. */
+  qdisc: boolean;
+  /** --throttle-insert back: sorted insert scanning from the tail. */
   readonly throttleBack: boolean;
+  /** --throttle-insert heap: the throttled RPCs in a binary min-heap (column pacer.heap). */
+  readonly throttleHeap: boolean;
   readonly tickNs: number;
   readonly busyNs: number;
   readonly groBusyNs: number;
@@ -185,6 +192,12 @@ export class Homa {
   gro: GroPolicy;
   steering: SteeringPolicy;
   threadChoice: ThreadChoicePolicy;
+  /** The pacer policy (set with `setPacer`; a module is loaded by the world's setupCore). */
+  pacer: PacerPolicy;
+  /** Scratch handed to `pacer.mayTransmit` (refilled per decision). */
+  readonly pacerCheck: PacerCheck = newPacerCheck();
+  /** The throttled-RPC heap of every host (global RPC indices; host h's heap at h x rpcsPerHost). */
+  readonly pThrHeap: Int32Array;
   /** Per socket of this host: views of its waiter list and the waiters' cores (index 0 = front). */
   readonly waiterViews: Int32Array[] = [];
   readonly waiterCoreViews: Int32Array[] = [];
@@ -229,8 +242,13 @@ export class Homa {
       ? ((cfg.fifoGrantIncrement * 8000) / (cfg.linkMbps * cfg.grantFifoFraction / 1000)) * D : Infinity;
     this.pacerFifoFraction = cfg.pacerFifoFraction;
     checkHomaOptions(cfg);
-    this.pacerOnly = cfg.pacer === 'pacer-only';
+    this.pacerKind = pacerKindOf(cfg.pacer);
+    this.qdisc = this.pacerKind === PacerKind.QDISC;
+    this.pacer = createPacerPolicy(this.pacerKind === PacerKind.USER ? 'nic-short' : (cfg.pacer as 'nic-short'));
+    this.pacerCheck.maxBacklogNs = this.maxNicBacklogNs;
+    this.pacerCheck.deferMinBytes = this.deferMinBytes;
     this.throttleBack = cfg.throttleInsert === 'back';
+    this.throttleHeap = cfg.throttleInsert === 'heap';
     this.tickNs = cfg.tickUsecs * 1000 * D;
     this.busyNs = cfg.busyUsecs * 1000 * D;
     this.groBusyNs = cfg.groBusyUsecs * 1000 * D;
@@ -262,6 +280,7 @@ export class Homa {
     this.gFifoTimeNs = f64('grant.fifoTimeNs'); this.gPeerActive = i32('grant.peerActive');
     this.pLinkIdle = i32('pacer.linkIdle'); this.pThrCount = i32('pacer.thrCount'); this.pThrHead = i32('pacer.thrHead');
     this.pThrTail = i32('pacer.thrTail'); this.pFifoCount = i32('pacer.fifoCount');
+    this.pThrHeap = i32('pacer.heap');
     this.peerNumAcks = i32('peer.numAcks'); this.peerAckIds = i32('peer.ackIds'); this.peerAckPorts = i32('peer.ackPorts');
     this.peerCutoffVersion = i32('peer.cutoffVersion'); this.peerCutoffsSentNs = f64('peer.cutoffsSentNs');
     this.sPort = i32('sock.port'); this.sReadyHead = i32('sock.readyHead'); this.sReadyTail = i32('sock.readyTail');
@@ -313,6 +332,16 @@ export class Homa {
     this.pollScratch = new Int32Array(Math.max(cfg.napiBudget, 1));
   }
 
+  /**
+   * Installs the pacer policy of a resolved --pacer value (built-in name, or `policy` loaded
+   * from the module path `resolved`): a built-in name selects the kernel's own decision path.
+   */
+  setPacer(resolved: string, policy: PacerPolicy): void {
+    this.pacerKind = pacerKindOf(resolved);
+    this.qdisc = this.pacerKind === PacerKind.QDISC;
+    this.pacer = policy;
+  }
+
   // --- indices ---
   /** Global socket index of this host's socket s. */
   sockIndex(s: number): number { return this.host * HOMA_MAX_SOCKETS + s; }
@@ -341,18 +370,12 @@ export class Homa {
 }
 
 /**
- * Refuses the option values the homa world does not implement, with coded errors naming the
- * option, what is accepted and the value: --pacer qdisc (homa_qdisc) or a pacer module, and
- * --throttle-insert heap.
+ * Checks the policy options the homa world reads at setup: --pacer must be a built-in name or a
+ * module path (EINVALIDOPT listing the names otherwise; the module itself is loaded per core).
+ * --throttle-insert front/back/heap and --pacer pacer-only/nic-short/qdisc are all implemented.
  */
 export function checkHomaOptions(cfg: EmuConfig): void {
-  if (cfg.pacer !== 'pacer-only' && cfg.pacer !== 'nic-short') {
-    const what = cfg.pacer === 'qdisc' ? "'qdisc' (homa_qdisc) is not implemented by the homa world" : 'the homa world implements only the built-in pacers';
-    throw new UserError('EINVALIDOPT', `--pacer: ${what}; accepted: pacer-only, nic-short; got ${JSON.stringify(cfg.pacer)}`);
-  }
-  if (cfg.throttleInsert === 'heap') {
-    throw new UserError('EINVALIDOPT', `--throttle-insert: 'heap' is not implemented by the homa world; accepted: front, back; got "heap"`);
-  }
+  resolvePolicyName('pacer', cfg.pacer);
 }
 
 /**

@@ -158,6 +158,8 @@ export function homaLayout(cfg: EmuConfig): LayoutDesc {
   b.add('rpc.outInitNs', 'f64', n);
   b.add('rpc.birthNs', 'f64', n);
   b.add('rpc.startNs', 'f64', n);
+  /** When SoftIRQ handed the RPC to a waiting thread or queued it as ready (RPC lock; read by the app at pick-up). */
+  b.add('rpc.handoffNs', 'f64', n);
   b.add('rpc.outPages', 'i32', n * MAX_BPAGES_PER_MSG);
   b.add('rpc.inPages', 'i32', n * MAX_BPAGES_PER_MSG);
   b.add('rpc.gapStart', 'i32', n * HOMA_MAX_GAPS);
@@ -179,6 +181,8 @@ export function homaLayout(cfg: EmuConfig): LayoutDesc {
   b.add('pacer.thrHead', 'i32', H);
   b.add('pacer.thrTail', 'i32', H);
   b.add('pacer.fifoCount', 'i32', H);
+  /** --throttle-insert heap: host h's throttled RPCs as a binary min-heap at [h x rpcsPerHost, ...) (throttle lock). */
+  b.add('pacer.heap', 'i32', n);
   // --- peers (host, peer) ---
   b.add('peer.numAcks', 'i32', H * H);
   b.add('peer.ackIds', 'i32', H * H * PEER_ACKS);

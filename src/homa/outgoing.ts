@@ -4,9 +4,11 @@
  * limit — and its real bytes are copied from the message's pages into the packet slot.
  * `xmitData` sends whole segments while `next_xmit_offset < granted`, unscheduled segments at
  * the priority the peer's cutoffs give, scheduled ones at the priority of the last GRANT; a
- * message with more than `defer_min_bytes` left first asks the NIC backlog estimate
- * (`checkNicQ`, the old pacer's link_idle_time: an atomic ns32 any core CAS-updates) and is put
- * on the throttled list when the estimate is too long (§3.1–3.2). `resendData` answers RESEND.
+ * message with more than `defer_min_bytes` left first asks the pacer policy (`pacerAdmit`:
+ * the kernel's default 'nic-short' refuses when the NIC backlog estimate, the old pacer's
+ * link_idle_time — an atomic ns32 any core CAS-updates — is too long; 'pacer-only', 'qdisc'
+ * and user modules decide otherwise, src/policy/pacer.ts) and is put on the throttled list when
+ * refused (§3.1–3.3). `resendData` answers RESEND (forced, never throttled).
  * Control packets go out at the highest priority. GSO: the unit of transmission decisions is
  * an skb of max_gso_size bytes rounded down to whole segments (one segment when 0), which the
  * emulated NIC segments into MTU packets. Simplifications: the message is copied into pages at
@@ -44,6 +46,8 @@ export function allocControl(hm: Homa, type: number, dstHost: number, sport: num
 /** Hands any packet to the NIC and counts it by type (a full TX ring is counted: the NIC frees the slot). */
 export function xmitPacket(hm: Homa, slot: number, now: number): void {
   const type = hm.pktHdr[slot * HEADER_WORDS + H.TYPE]!;
+  // homa_qdisc charges control packets to the link-idle estimate without a limit.
+  if (hm.qdisc && type !== PktType.DATA) checkNicQ(hm, hm.pktHdr[slot * HEADER_WORDS + H.WIRE_BYTES]!, now, true);
   hm.count(M.PKTS_SENT + type - PktType.DATA);
   if (hm.nic === null || !hm.nic.xmit(slot, now)) hm.count(M.tx_ring_full);
 }
@@ -108,6 +112,35 @@ export function checkNicQ(hm: Homa, bytes: number, now: number, force: boolean):
     let ahead = ns32Diff(idle, nowS);
     if (ahead > STALE_IDLE_NS) ahead = -1;
     if (!force && !hm.dontThrottle && ahead > hm.maxNicBacklogNs) return false;
+    const start = ahead < 0 ? nowS : idle;
+    if (Atomics.compareExchange(words, i, idle, (start + addNs) | 0) === idle) return true;
+  }
+}
+
+/**
+ * The pacer policy's admission of one DATA skb of RPC g (`bytes` on the wire): unless `force`
+ * or DONT_THROTTLE, asks `hm.pacer.mayTransmit` with the estimate read now; if it may go, adds
+ * its link time to the estimate with a CAS from the value the policy saw (a conflict re-asks),
+ * so the decision and the update are one atomic step, as in checkNicQ. Returns false to throttle.
+ */
+export function pacerAdmit(hm: Homa, g: number, bytes: number, now: number, force: boolean, isPacer: boolean): boolean {
+  const words = hm.pLinkIdle;
+  const i = hm.host * LINE;
+  const nowS = ns32(now);
+  const addNs = Math.round(bytes * hm.nsPerByte);
+  const check = hm.pacerCheck;
+  for (;;) {
+    const idle = Atomics.load(words, i);
+    let ahead = ns32Diff(idle, nowS);
+    if (ahead > STALE_IDLE_NS) ahead = -1;
+    if (!force && !hm.dontThrottle) {
+      check.nicBacklogNs = ahead > 0 ? ahead : 0;
+      check.throttledCount = Atomics.load(hm.pThrCount, i);
+      check.isPacer = isPacer;
+      check.bytesLeft = hm.rOutLen[g]! - hm.rOutNext[g]!;
+      check.messageBytes = hm.rOutLen[g]!;
+      if (!hm.pacer.mayTransmit(check)) return false;
+    }
     const start = ahead < 0 ? nowS : idle;
     if (Atomics.compareExchange(words, i, idle, (start + addNs) | 0) === idle) return true;
   }
@@ -187,17 +220,17 @@ export function xmitData(hm: Homa, g: number, force: boolean, now: number, isPac
       const idx = segIndex(hm, g, off) % hm.gsoSegs;
       const segs = idx === 0 ? hm.gsoScratch[0]! : 1;
       const wire = idx === 0 ? hm.gsoScratch[1]! : wireBytes(PktType.DATA, segLength(hm, g, off));
-      if (len - off > hm.deferMinBytes) {
-        if (!force && !isPacer && hm.pacerOnly && Atomics.load(hm.pThrCount, hm.host * LINE) > 0) {
+      // The old pacer asks only for messages with more than defer_min_bytes left (shorter ones
+      // neither ask nor touch the estimate); homa_qdisc asks for every packet of a message of
+      // at least defer_min_bytes and charges shorter ones without a limit.
+      if (hm.qdisc ? len >= hm.deferMinBytes : len - off > hm.deferMinBytes) {
+        if (!pacerAdmit(hm, g, wire, now, force, isPacer)) {
           throttleAdd(hm, g);
           hm.count(M.nic_throttled);
           break;
         }
-        if (!checkNicQ(hm, wire, now, force)) {
-          throttleAdd(hm, g);
-          hm.count(M.nic_throttled);
-          break;
-        }
+      } else if (hm.qdisc) {
+        checkNicQ(hm, wire, now, true);
       }
       force = false;
       inSkb = segs;

@@ -1,16 +1,19 @@
 /**
- * The old pacer (homa_pacer.c, §3.2): RPCs whose transmission the NIC backlog estimate refused
- * wait on the host's throttled list, sorted by bytes left to transmit (SRPT), under the global
- * throttle lock; insertion is the kernel's linear scan from the front (`throttleInsert: 'back'`
- * scans from the tail instead; 'heap' is refused at setup). The pacer kernel thread
- * (`PacerContext`, role PACER, on the host's last core unless --pacer-core says otherwise) runs under the pacer trylock so only one
- * instance transmits: while the list is non-empty and the estimate is below the limit it picks
- * the head (or, every 1000/pacer_fifo_fraction picks, the oldest message) and calls xmitData
- * with force=true, so each pick sends at least one packet even if other threads filled the NIC
- * queue. The `pacer` option: 'nic-short' (default, the kernel's fix) lets any thread transmit
- * while the estimate is short; 'pacer-only' makes every other thread throttle long messages
- * as soon as anything is throttled. GRO calls `pacerXmit` as a helper when the backlog is below
- * half the limit (homa_pacer_check).
+ * The pacer (homa_pacer.c, §3.2; the homa_qdisc pacer of §3.3 in simplified form): RPCs whose
+ * transmission the pacer policy refused wait on the host's throttled list in SRPT order (bytes
+ * left to transmit), under the global throttle lock. --throttle-insert picks the structure:
+ * 'front' (the kernel's sorted list, scanned from the head), 'back' (scanned from the tail) or
+ * 'heap' (a binary min-heap in the preallocated `pacer.heap` column, each RPC's heap position
+ * in rpc.thrPrev; ties go to the older message); all three give the same SRPT picks at
+ * different costs (throttle_list_checks). The pacer kernel thread (`PacerContext`, role PACER,
+ * on the host's last core unless --pacer-core says otherwise) runs under the pacer trylock so
+ * only one instance transmits: while the list is non-empty and the NIC estimate is below the
+ * limit it picks the head (or, every 1000/pacer_fifo_fraction picks, the oldest message) and
+ * calls xmitData with force=true, so each pick sends at least one packet even if other threads
+ * filled the NIC queue. Who else may transmit while RPCs are throttled is the pacer policy's
+ * decision (src/policy/pacer.ts: nic-short, pacer-only, qdisc, or a user module), taken in
+ * xmitData. GRO calls `pacerXmit` as a helper when the backlog is below half the limit
+ * (homa_pacer_check; the qdisc's helper uses the same threshold).
  */
 import type { CoreAccount, KernelContext } from '../cpu/context.js';
 import { Role } from '../cpu/context.js';
@@ -31,28 +34,96 @@ export function pacerCore(hm: Homa): number {
   return hm.layout.pacerCore;
 }
 
-/** homa_add_to_throttled: puts RPC g on the throttled list in SRPT order (RPC lock held). */
+/**
+ * True when throttled RPC a goes before b: fewer bytes left (SRPT), then the older message
+ * (rpc.outInitNs), then the lower slot. The order of the heap; the sorted lists use bytes left
+ * only and keep arrival order among ties, as the kernel's list does.
+ */
+function heapBefore(hm: Homa, a: number, b: number): boolean {
+  const la = bytesLeft(hm, a);
+  const lb = bytesLeft(hm, b);
+  if (la !== lb) return la < lb;
+  const ta = hm.rOutInitNs[a]!;
+  const tb = hm.rOutInitNs[b]!;
+  if (ta !== tb) return ta < tb;
+  return a < b;
+}
+
+/** Moves the heap entry at position i up while it goes before its parent; returns the comparisons made. */
+function heapUp(hm: Homa, base: number, i: number): number {
+  const heap = hm.pThrHeap;
+  const g = heap[base + i]!;
+  let checks = 0;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    const p = heap[base + parent]!;
+    checks++;
+    if (!heapBefore(hm, g, p)) break;
+    heap[base + i] = p;
+    hm.rThrPrev[p] = i;
+    i = parent;
+  }
+  heap[base + i] = g;
+  hm.rThrPrev[g] = i;
+  return checks;
+}
+
+/** Moves the heap entry at position i down below children that go before it (heap of `size`). */
+function heapDown(hm: Homa, base: number, i: number, size: number): void {
+  const heap = hm.pThrHeap;
+  const g = heap[base + i]!;
+  for (;;) {
+    const l = 2 * i + 1;
+    if (l >= size) break;
+    let c = l;
+    if (l + 1 < size && heapBefore(hm, heap[base + l + 1]!, heap[base + l]!)) c = l + 1;
+    const cg = heap[base + c]!;
+    if (!heapBefore(hm, cg, g)) break;
+    heap[base + i] = cg;
+    hm.rThrPrev[cg] = i;
+    i = c;
+  }
+  heap[base + i] = g;
+  hm.rThrPrev[g] = i;
+}
+
+/**
+ * homa_add_to_throttled: puts RPC g on the throttled list in SRPT order (RPC lock held), under
+ * the throttle lock. --throttle-insert: 'front' (the kernel) scans from the head past every
+ * entry with no more bytes left, 'back' scans from the tail past every entry with more, 'heap'
+ * sifts up a binary heap; throttle_list_checks counts the entries passed (front, back) or the
+ * parent comparisons (heap).
+ */
 export function throttleAdd(hm: Homa, g: number): void {
   if ((Atomics.load(hm.rFlags, g) & RpcFlag.THROTTLED) !== 0) return;
   const h = hm.host;
   hm.locks.lock(hm.throttleLock);
-  const left = bytesLeft(hm, g);
   let checks = 0;
-  let prev: number;
-  let next: number;
-  if (!hm.throttleBack) {
-    prev = -1;
-    next = hm.pThrHead[h]!;
-    while (next >= 0 && bytesLeft(hm, next) <= left) { checks++; prev = next; next = hm.rThrNext[next]!; }
+  if (hm.throttleHeap) {
+    const base = hm.rpcBase;
+    const size = Atomics.load(hm.pThrCount, h * LINE);
+    hm.pThrHeap[base + size] = g;
+    checks = heapUp(hm, base, size);
+    hm.pThrHead[h] = hm.pThrHeap[base]!;
+    hm.rThrNext[g] = -1;
   } else {
-    next = -1;
-    prev = hm.pThrTail[h]!;
-    while (prev >= 0 && bytesLeft(hm, prev) > left) { checks++; next = prev; prev = hm.rThrPrev[prev]!; }
+    const left = bytesLeft(hm, g);
+    let prev: number;
+    let next: number;
+    if (!hm.throttleBack) {
+      prev = -1;
+      next = hm.pThrHead[h]!;
+      while (next >= 0 && bytesLeft(hm, next) <= left) { checks++; prev = next; next = hm.rThrNext[next]!; }
+    } else {
+      next = -1;
+      prev = hm.pThrTail[h]!;
+      while (prev >= 0 && bytesLeft(hm, prev) > left) { checks++; next = prev; prev = hm.rThrPrev[prev]!; }
+    }
+    hm.rThrPrev[g] = prev;
+    hm.rThrNext[g] = next;
+    if (prev < 0) hm.pThrHead[h] = g; else hm.rThrNext[prev] = g;
+    if (next < 0) hm.pThrTail[h] = g; else hm.rThrPrev[next] = g;
   }
-  hm.rThrPrev[g] = prev;
-  hm.rThrNext[g] = next;
-  if (prev < 0) hm.pThrHead[h] = g; else hm.rThrNext[prev] = g;
-  if (next < 0) hm.pThrTail[h] = g; else hm.rThrPrev[next] = g;
   Atomics.or(hm.rFlags, g, RpcFlag.THROTTLED);
   Atomics.add(hm.pThrCount, h * LINE, 1);
   hm.locks.unlock(hm.throttleLock);
@@ -66,14 +137,43 @@ export function throttleRemove(hm: Homa, g: number): void {
   const h = hm.host;
   hm.locks.lock(hm.throttleLock);
   if ((Atomics.load(hm.rFlags, g) & RpcFlag.THROTTLED) !== 0) {
-    const prev = hm.rThrPrev[g]!;
-    const next = hm.rThrNext[g]!;
-    if (prev < 0) hm.pThrHead[h] = next; else hm.rThrNext[prev] = next;
-    if (next < 0) hm.pThrTail[h] = prev; else hm.rThrPrev[next] = prev;
+    if (hm.throttleHeap) {
+      const base = hm.rpcBase;
+      const size = Atomics.load(hm.pThrCount, h * LINE) - 1;
+      const i = hm.rThrPrev[g]!;
+      const last = hm.pThrHeap[base + size]!;
+      hm.pThrHeap[base + size] = -1;
+      if (i !== size) {
+        hm.pThrHeap[base + i] = last;
+        hm.rThrPrev[last] = i;
+        heapDown(hm, base, i, size);
+        heapUp(hm, base, hm.rThrPrev[last]!);
+      }
+      hm.pThrHead[h] = size > 0 ? hm.pThrHeap[base]! : -1;
+    } else {
+      const prev = hm.rThrPrev[g]!;
+      const next = hm.rThrNext[g]!;
+      if (prev < 0) hm.pThrHead[h] = next; else hm.rThrNext[prev] = next;
+      if (next < 0) hm.pThrTail[h] = prev; else hm.rThrPrev[next] = prev;
+    }
     hm.rThrPrev[g] = -1;
     hm.rThrNext[g] = -1;
     Atomics.and(hm.rFlags, g, ~RpcFlag.THROTTLED);
     Atomics.sub(hm.pThrCount, h * LINE, 1);
+  }
+  hm.locks.unlock(hm.throttleLock);
+}
+
+/**
+ * After RPC g (throttled, RPC lock held) sent packets, its bytes left shrank: restore the heap
+ * order (heap mode only; the sorted lists, like the kernel's, are not re-sorted).
+ */
+function throttleResort(hm: Homa, g: number): void {
+  if (!hm.throttleHeap) return;
+  hm.locks.lock(hm.throttleLock);
+  if ((Atomics.load(hm.rFlags, g) & RpcFlag.THROTTLED) !== 0) {
+    heapUp(hm, hm.rpcBase, hm.rThrPrev[g]!);
+    hm.pThrHead[hm.host] = hm.pThrHeap[hm.rpcBase]!;
   }
   hm.locks.unlock(hm.throttleLock);
 }
@@ -83,11 +183,31 @@ export function throttledCount(hm: Homa): number {
   return Atomics.load(hm.pThrCount, hm.host * LINE);
 }
 
-/** The throttled list in order (tests and diagnostics; allocates). */
+/** The throttled list in pick order (tests and diagnostics; allocates; call with the list quiet). */
 export function throttledList(hm: Homa): number[] {
   const out: number[] = [];
+  if (hm.throttleHeap) {
+    const size = Atomics.load(hm.pThrCount, hm.host * LINE);
+    for (let i = 0; i < size; i++) out.push(hm.pThrHeap[hm.rpcBase + i]!);
+    return out.sort((a, b) => (heapBefore(hm, a, b) ? -1 : heapBefore(hm, b, a) ? 1 : 0));
+  }
   for (let g = hm.pThrHead[hm.host]!; g >= 0; g = hm.rThrNext[g]!) out.push(g);
   return out;
+}
+
+/** The oldest message (rpc.outInitNs) among the throttled RPCs, given the head `g` (throttle lock held). */
+function oldestThrottled(hm: Homa, g: number): number {
+  if (hm.throttleHeap) {
+    const base = hm.rpcBase;
+    const size = Atomics.load(hm.pThrCount, hm.host * LINE);
+    for (let i = 1; i < size; i++) {
+      const c = hm.pThrHeap[base + i]!;
+      if (hm.rOutInitNs[c]! < hm.rOutInitNs[g]!) g = c;
+    }
+    return g;
+  }
+  for (let c = hm.rThrNext[g]!; c >= 0; c = hm.rThrNext[c]!) if (hm.rOutInitNs[c]! < hm.rOutInitNs[g]!) g = c;
+  return g;
 }
 
 /**
@@ -110,7 +230,7 @@ export function pacerXmit(hm: Homa, now: number, help = false): number {
       hm.pFifoCount[h] = hm.pFifoCount[h]! - hm.pacerFifoFraction;
       if (hm.pFifoCount[h]! <= 0) {
         hm.pFifoCount[h] = hm.pFifoCount[h]! + 1000;
-        for (let c = hm.rThrNext[g]!; c >= 0; c = hm.rThrNext[c]!) if (hm.rOutInitNs[c]! < hm.rOutInitNs[g]!) g = c;
+        g = oldestThrottled(hm, g);
       }
     }
     const lk = hm.rpcLock(g);
@@ -125,7 +245,7 @@ export function pacerXmit(hm: Homa, now: number, help = false): number {
     const st = hm.rState[g]!;
     const done = st === RpcState.DEAD || hm.rError[g] !== 0 || hm.rOutNext[g]! >= hm.rOutGranted[g]!
       || hm.rOutNext[g]! >= hm.rOutLen[g]!;
-    if (done) throttleRemove(hm, g);
+    if (done) throttleRemove(hm, g); else if (n > 0) throttleResort(hm, g);
     hm.locks.unlock(lk);
     sent += n;
     if (n === 0 && !done) break; // no packet slot: try again on the next pass

@@ -8,7 +8,10 @@
  * RPC, copy into pages, transmit), `homaReply` (server sendmsg), `homaRecv` (recvmsg: take a
  * handed-off or ready RPC, copy its packets out, return it when the message is complete or the
  * RPC failed; otherwise register an interest and return -1 so the app thread can poll or block)
- * and `homaRpcDone` (the app is finished with a client RPC: record the ack, end it).
+ * and `homaRpcDone` (the app is finished with a client RPC: record the ack, end it). Hand-off
+ * latencies (DESIGN.md §7) are recorded into the core's `hm.handoff` histograms in emulated ns:
+ * GRO->SoftIRQ per packet taken from the backlog (now - H.T_GRO), SoftIRQ->app per hand-off an
+ * app thread picks up (now - rpc.handoffNs, stamped by rpcHandoff).
  */
 import type { CoreAccount, KernelContext } from '../cpu/context.js';
 import { Role } from '../cpu/context.js';
@@ -23,6 +26,24 @@ import { registerInterest } from './interest.js';
 import { copyOut, dispatchPkts } from './incoming.js';
 import { msgOutInit, xmitData } from './outgoing.js';
 import { peerAddAck } from './peer.js';
+import { ns32Diff, ns32 } from '../shm/clock.js';
+import { recordNs, type Histogram } from '../metrics/histo.js';
+
+/** One core's hand-off latency histograms (emulated ns), allocated by the world at setup. */
+export interface HandoffHistograms {
+  groToSoftirq: Histogram;
+  softirqToApp: Histogram;
+}
+
+// The world sets these on every Homa handle at setup (they belong in homa.ts: see the report).
+declare module './homa.js' {
+  interface Homa {
+    /** Column rpc.handoffNs: when the RPC was handed to a thread or queued as ready (wall ns). */
+    rHandoffNs: Float64Array;
+    /** This core's hand-off latency histograms. */
+    handoff: HandoffHistograms;
+  }
+}
 
 const HW = HEADER_WORDS;
 /** DATA of messages shorter than this is dispatched in pass 1 (the kernel's 1400). */
@@ -91,7 +112,12 @@ export class SoftirqContext implements KernelContext {
     const ring = hm.softirqRings[hm.core]!;
     const n = ring.popBatch(this.batch, SOFTIRQ_BATCHES_PER_RUN);
     let pkts = 0;
+    const hdr = hm.pktHdr;
+    const hist = hm.handoff.groToSoftirq;
+    const now32 = ns32(now);
+    const dilation = hm.cfg.dilation;
     for (let i = 0; i < n; i++) {
+      for (let p = this.batch[i]!; p >= 0; p = hdr[p * HW + H.NEXT]!) recordNs(hist, ns32Diff(now32, hdr[p * HW + H.T_GRO]!) / dilation);
       pkts += homaSoftirq(hm, this.batch[i]!, now);
       hm.off.noteSoftirqEnd(hm.core);
     }
@@ -191,14 +217,14 @@ export function homaRecv(hm: Homa, rs: RecvState, now: number): number {
   // After copying part of a message, or finding a stale hand-off, try again: take the next ready
   // RPC or register as waiting. Every retry consumed a hand-off or a ready-list entry.
   for (let round = 0; round < 64; round++) {
-    const r = recvOnce(hm, rs);
+    const r = recvOnce(hm, rs, now);
     if (r !== -2) return r;
   }
   return -1;
 }
 
 /** One attempt: an RPC slot (complete or failed), -1 (nothing: registered as waiting), -2 (try again). */
-function recvOnce(hm: Homa, rs: RecvState): number {
+function recvOnce(hm: Homa, rs: RecvState, now: number): number {
   const t = rs.t;
   let g = Atomics.load(hm.tRpc, t);
   let gen: number;
@@ -228,6 +254,8 @@ function recvOnce(hm: Homa, rs: RecvState): number {
     hm.locks.unlock(lk);
     return -2;
   }
+  // A hand-off picked up (from the thread's interest or the ready list): SoftIRQ->app latency.
+  recordNs(hm.handoff.softirqToApp, (now - hm.rHandoffNs[g]!) / hm.cfg.dilation);
   if (hm.rError[g] !== 0) {
     Atomics.and(hm.rFlags, g, ~RpcFlag.PKTS_READY);
     Atomics.or(hm.rFlags, g, RpcFlag.DELIVERED);

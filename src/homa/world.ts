@@ -6,22 +6,30 @@
  * — and the echo app threads placed on it, `setupFabric` builds the switch from src/net over the
  * shared packet pool, and `collect` reads back per-host counters named like Homa's metrics,
  * app results (RPCs completed, errors by reason), the network's packet balance and a leak audit
- * of every pool (packet slots, RPC slots, buffer pages). `makeHomaWorld` lets tests choose the
- * apps (`HomaAppsSpec`) and the clock used for time accounting.
+ * of every pool (packet slots, RPC slots, buffer pages). The registered world runs cp_node's
+ * client and server threads from the config (src/workload/cp-node.ts); each core returns their
+ * per-thread results and its hand-off latency histograms at stop, and `collect` merges them
+ * into `cpNode`. `makeHomaWorld` lets tests choose the apps (echo apps, cp_node, or both) and
+ * the clock used for time accounting.
  */
 import type { EmuConfig } from '../config/config.js';
 import type { AppThread, KernelContext } from '../cpu/context.js';
 import type { CoreEnv, CoreSetup, World } from '../run/world.js';
 import { Ctl } from '../cpu/control.js';
 import { nowNs } from '../shm/clock.js';
-import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
+import { CACHE_LINE_BYTES, column, subLayout, type ColumnDesc, type LayoutDesc } from '../shm/layout.js';
+import { encodeHistogram, newHistogram } from '../metrics/histo.js';
+import {
+  CpNodeCoreApps, collectCpNode, cpNodeAppsSpec, cpNodeLayout, planCpNode,
+  type CpNodeAppsSpec, type CpNodeCoreData, type CpNodeResult, type CpThreadPlan,
+} from '../workload/cp-node.js';
 import { SlabPool, auditPool, initPool } from '../shm/pool.js';
 import { resetRing, ringContents } from '../shm/ring.js';
 import { Nic, fabricCoreSetup, initNet, netChannels, readNetStats, rxRingName, setChannelOwners } from '../net/index.js';
 import { OffloadState, initOffload } from '../policy/offload.js';
-import { effectiveSteering, getSteeringPolicy, getThreadChoicePolicy, resolvePolicyName } from '../policy/registry.js';
+import { effectiveSteering, getPacerPolicy, getSteeringPolicy, getThreadChoicePolicy, resolvePolicyName } from '../policy/registry.js';
 import { H, HEADER_WORDS } from '../wire/packet.js';
-import { EchoClient, EchoServer, defaultAppsSpec, planApps, type HomaAppsSpec } from '../workload/echo.js';
+import { EchoClient, EchoServer, planApps, type PlannedApp } from '../workload/echo.js';
 import { AppResult, APP_RESULT_FIELDS, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, MAX_BPAGES_PER_MSG, homaLayout, homaSizes } from './layout.js';
 import { Homa, LOCK_CLASSES, RpcState, checkHomaOptions, homaCoreLayout, lockCounts } from './homa.js';
 import { parseGroPolicy } from '../policy/gro-policy.js';
@@ -33,8 +41,8 @@ import { sockBind } from './sock.js';
 import { TimerContext } from './timer.js';
 
 export interface HomaWorldOptions {
-  /** The apps of a run (default: `defaultAppsSpec`). */
-  apps?: (cfg: EmuConfig) => HomaAppsSpec;
+  /** The apps of a run (default: `cpNodeAppsSpec`, cp_node from the config; echo apps: a `HomaAppsSpec`). */
+  apps?: (cfg: EmuConfig) => CpNodeAppsSpec;
   /** Clock for time accounting only (default: the shared clock `nowNs`). */
   clock?: () => number;
   /** Keep every client's per-RPC results in memory (tests). */
@@ -46,10 +54,39 @@ export interface HomaCoreSetup extends CoreSetup {
   homa: Homa;
   clients: EchoClient[];
   servers: EchoServer[];
+  /** This core's cp_node threads (empty without cp_node). */
+  cpNode: CpNodeCoreApps;
+}
+
+/** What each core's onStop returns (structured-cloned to the main thread). */
+export interface HomaCoreData {
+  cpNode: CpNodeCoreData;
+  handoff: { groToSoftirq: string; softirqToApp: string };
+}
+
+/** Every app thread of a run, placed: echo apps first, then cp_node's after them on each host. */
+export function planHomaApps(cfg: EmuConfig, spec: CpNodeAppsSpec): { echo: PlannedApp[]; cp: CpThreadPlan[] } {
+  const echo = planApps(cfg, spec);
+  if (spec.cpNode === undefined) return { echo, cp: [] };
+  const threads = new Array<number>(cfg.hosts).fill(0);
+  const ports = Array.from({ length: cfg.hosts }, () => new Set<number>());
+  for (const a of echo) {
+    threads[a.host] = Math.max(threads[a.host]!, a.t + 1);
+    ports[a.host]!.add(a.port);
+  }
+  return { echo, cp: planCpNode(cfg, spec.cpNode, threads, ports) };
+}
+
+/** `desc` with the columns of `extra` appended under `prefix.` (same buffer, after desc's bytes). */
+function appendLayout(desc: LayoutDesc, prefix: string, extra: LayoutDesc): LayoutDesc {
+  const base = Math.ceil(desc.byteLength / CACHE_LINE_BYTES) * CACHE_LINE_BYTES;
+  const columns: Record<string, ColumnDesc> = { ...desc.columns };
+  for (const [name, c] of Object.entries(extra.columns)) columns[`${prefix}.${name}`] = { ...c, byteOffset: base + c.byteOffset };
+  return { byteLength: base + extra.byteLength, columns };
 }
 
 /** Main thread: puts every shared structure in its empty state. */
-export function initHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, spec: HomaAppsSpec): void {
+export function initHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, spec: CpNodeAppsSpec): void {
   const z = homaSizes(cfg);
   const fill = (name: string, v: number): void => {
     const c = desc.columns[name]!;
@@ -79,7 +116,8 @@ export function initHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDes
   for (const c of spec.clients) if (c.loop !== true) finite++;
   Atomics.store(column(sab, desc, 'app.clientsLeft', 'i32'), 0, finite);
   const thrCore = column(sab, desc, 'thr.core', 'i32');
-  for (const a of planApps(cfg, spec)) {
+  const plan = planHomaApps(cfg, spec);
+  for (const a of [...plan.echo, ...plan.cp]) {
     sockBind(cfg, sab, desc, a.host, a.port);
     thrCore[a.host * HOMA_MAX_THREADS + a.t] = a.core;
   }
@@ -92,7 +130,7 @@ export interface HomaWorld extends World {
 
 /** Builds the Homa world (tests pass their own apps and clock). */
 export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
-  const appsOf = opts.apps ?? defaultAppsSpec;
+  const appsOf = opts.apps ?? cpNodeAppsSpec;
   const clock = opts.clock ?? nowNs;
   return {
     name: 'homa',
@@ -105,8 +143,8 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
       const gro = parseGroPolicy(cfg.groPolicy);
       effectiveSteering(cfg.steering, gro);
       resolvePolicyName('thread-choice', cfg.threadChoice);
-      planApps(cfg, appsOf(cfg));
-      return homaLayout(cfg);
+      planHomaApps(cfg, appsOf(cfg));
+      return appendLayout(homaLayout(cfg), 'cp', cpNodeLayout(cfg));
     },
     init(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc): void {
       initHoma(cfg, sab, desc, appsOf(cfg));
@@ -115,18 +153,23 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
       const { cfg, sab, desc, host, core } = env;
       const hm = new Homa(cfg, sab, desc, host, core, env.locks, env.doorbells);
       hm.clock = clock;
+      hm.rHandoffNs = column(sab, desc, 'rpc.handoffNs', 'f64');
+      hm.handoff = { groToSoftirq: newHistogram(), softirqToApp: newHistogram() };
       const nic = new Nic(cfg, sab, subLayout(desc, 'net'), host, core, hm.pktPool, hm.pktHdr, env.doorbells);
       hm.nic = nic;
       hm.steering = await getSteeringPolicy(effectiveSteering(cfg.steering, hm.gro));
       hm.threadChoice = await getThreadChoicePolicy(resolvePolicyName('thread-choice', cfg.threadChoice));
+      const pacer = resolvePolicyName('pacer', cfg.pacer);
+      hm.setPacer(pacer, await getPacerPolicy(pacer));
       const contexts: KernelContext[] = [new NapiContext(hm, Int32Array.from(nic.channelsOwnedBy(core))), new SoftirqContext(hm)];
       if (core === hm.layout.pacerCore) contexts.push(new PacerContext(hm));
       if (core === hm.layout.timerCore) contexts.push(new TimerContext(hm));
       const spec = appsOf(cfg);
+      const plan = planHomaApps(cfg, spec);
       const apps: AppThread[] = [];
       const clients: EchoClient[] = [];
       const servers: EchoServer[] = [];
-      for (const a of planApps(cfg, spec)) {
+      for (const a of plan.echo) {
         if (a.host !== host || a.core !== core) continue;
         if (a.kind === 'client') {
           const c = new EchoClient(hm, a.client!, a.t, opts.recordResults ?? false);
@@ -145,20 +188,35 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
           apps.push(s);
         }
       }
+      const cp = new CpNodeCoreApps(hm, spec.cpNode, plan.cp, column(sab, desc, 'cp.outstanding', 'i32'));
+      apps.push(...cp.apps);
       return {
         homa: hm,
         clients,
         servers,
+        cpNode: cp,
         contexts,
         apps,
         onMeasureStart(): void {
-          // Homa's counters cover the measured window; app results cover the whole run.
+          // Homa's counters, cp_node's results and the hand-off latencies cover the measured
+          // window; echo app results cover the whole run.
           hm.metrics.fill(0, hm.mrow, hm.mrow + NUM_METRICS);
+          cp.reset();
+          hm.handoff.groToSoftirq.reset();
+          hm.handoff.softirqToApp.reset();
         },
-        onStop(): void {
+        onStop(): HomaCoreData {
           hm.pktPool.flush();
           hm.rpcPool.flush();
           hm.pagePool.flush();
+          const h = hm.handoff;
+          return {
+            cpNode: cp.data(),
+            handoff: {
+              groToSoftirq: h.groToSoftirq.totalCount > 0 ? encodeHistogram(h.groToSoftirq) : '',
+              softirqToApp: h.softirqToApp.totalCount > 0 ? encodeHistogram(h.softirqToApp) : '',
+            },
+          };
         },
       };
     },
@@ -178,10 +236,31 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
         },
       };
     },
-    collect(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, measuredNs: number): unknown {
-      return collectHoma(cfg, sab, desc, measuredNs);
+    collect(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, measuredNs: number, perCore: readonly unknown[] = []): HomaResult {
+      return { ...collectHoma(cfg, sab, desc, measuredNs), cpNode: collectCpNodeOf(cfg, sab, desc, appsOf(cfg), perCore) };
     },
   };
+}
+
+/** What the Homa world's collect returns. */
+export type HomaResult = ReturnType<typeof collectHoma> & { cpNode: CpNodeResult };
+export type { CpNodeResult };
+
+/** Merges what every core's onStop returned (`perCore[globalCore]`) into the `cpNode` results. */
+export function collectCpNodeOf(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, spec: CpNodeAppsSpec,
+  perCore: readonly unknown[]): CpNodeResult {
+  const cores = cfg.hosts * cfg.cores;
+  const data: Array<HomaCoreData | undefined> = [];
+  const groToSoftirq: string[] = [];
+  const softirqToApp: string[] = [];
+  for (let g = 0; g < cores; g++) {
+    const d = perCore[g] as HomaCoreData | undefined;
+    data.push(d);
+    groToSoftirq.push(d?.handoff.groToSoftirq ?? '');
+    softirqToApp.push(d?.handoff.softirqToApp ?? '');
+  }
+  return collectCpNode(spec.cpNode, data.map((d) => d?.cpNode), column(sab, desc, 'cp.outstanding', 'i32'),
+    { groToSoftirq, softirqToApp }, cfg.workload);
 }
 
 /** Packets in the chain starting at `p` (linked through H.NEXT). */

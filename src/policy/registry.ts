@@ -5,29 +5,24 @@
  * '.js' / '.mjs'), resolved to an absolute path so every worker loads the same file. An
  * unknown name is a ConfigError (EINVALIDOPT) listing the valid names; a module that cannot be
  * loaded or does not have the right shape is a UserError with code EPOLICY saying what is
- * missing. The pacer itself is implemented elsewhere: only its names are checked here.
+ * missing. `checkPolicyModules` loads every module a config names once on the main thread, so
+ * a bad module is refused before any worker starts, and `withAbsolutePolicyPaths` rewrites the
+ * config's module paths as absolute ones, so every worker loads the same file.
  */
 
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, UserError } from '../config/errors.js';
+import type { EmuConfig } from '../config/config.js';
 import type { GroPolicy } from './gro-policy.js';
+import { PACER_NAMES, createPacerPolicy, isPacerName } from './pacer.js';
 import { THREAD_CHOICE_NAMES, createThreadChoicePolicy, isThreadChoiceName, type InterestStats } from './interest.js';
 import { STEERING_NAMES, createSteeringPolicy, isSteeringName, type SteeringStats } from './steering.js';
-import type { SteeringPolicy, ThreadChoicePolicy } from './types.js';
+import type { PacerPolicy, SteeringPolicy, ThreadChoicePolicy } from './types.js';
 
 export const POLICY_KINDS = ['steering', 'thread-choice', 'pacer'] as const;
 export type PolicyKind = (typeof POLICY_KINDS)[number];
-
-/**
- * Pacer policies: 'pacer-only' (only the pacer thread sends once anything is throttled),
- * 'nic-short' (any thread may transmit while the NIC backlog estimate is short: the kernel's
- * fix, the default), 'qdisc' (homa_qdisc style: strict SRPT after the first deferral).
- */
-export const PACER_NAMES = ['pacer-only', 'nic-short', 'qdisc'] as const;
-export type PacerName = (typeof PACER_NAMES)[number];
-export const DEFAULT_PACER: PacerName = 'nic-short';
 
 /** Built-in names of each kind. */
 export const BUILTIN_POLICIES: Readonly<Record<PolicyKind, readonly string[]>> = {
@@ -136,4 +131,46 @@ export async function getSteeringPolicy(resolved: string, stats?: SteeringStats)
 export async function getThreadChoicePolicy(resolved: string, stats?: InterestStats): Promise<ThreadChoicePolicy> {
   if (isThreadChoiceName(resolved)) return createThreadChoicePolicy(resolved, stats);
   return loadThreadChoiceModule(resolved);
+}
+
+/** Loads a user pacer module (see types.ts). Errors: EPOLICY naming what is missing. */
+export async function loadPacerModule(modulePath: string): Promise<PacerPolicy> {
+  const abs = resolve(modulePath);
+  const obj = await importPolicy('pacer', abs);
+  checkShape('pacer', abs, obj, 'mayTransmit');
+  return obj as unknown as PacerPolicy;
+}
+
+/** The pacer policy for a resolved value (built-in name or absolute module path). */
+export async function getPacerPolicy(resolved: string): Promise<PacerPolicy> {
+  if (isPacerName(resolved)) return createPacerPolicy(resolved);
+  return loadPacerModule(resolved);
+}
+
+/**
+ * A copy of `cfg` whose --steering, --thread-choice and --pacer module paths are absolute
+ * (resolved against `baseDir`, default the working directory); built-in names are unchanged.
+ * Unknown names throw the ConfigError of `resolvePolicyName`.
+ */
+export function withAbsolutePolicyPaths<T extends Pick<EmuConfig, 'steering' | 'threadChoice' | 'pacer'>>(cfg: T, baseDir?: string): T {
+  return {
+    ...cfg,
+    steering: cfg.steering === '' ? '' : resolvePolicyName('steering', cfg.steering, baseDir),
+    threadChoice: resolvePolicyName('thread-choice', cfg.threadChoice, baseDir),
+    pacer: resolvePolicyName('pacer', cfg.pacer, baseDir),
+  };
+}
+
+/**
+ * Loads (once, on the calling thread) every user policy module `cfg` names and checks its
+ * shape, so that a missing file or a wrong export is a UserError (EPOLICY) before any worker
+ * starts. Returns the absolute paths it loaded.
+ */
+export async function checkPolicyModules(cfg: Pick<EmuConfig, 'steering' | 'threadChoice' | 'pacer'>, baseDir?: string): Promise<string[]> {
+  const abs = withAbsolutePolicyPaths(cfg, baseDir);
+  const loaded: string[] = [];
+  if (abs.steering !== '' && isPolicyModulePath(cfg.steering)) { await loadSteeringModule(abs.steering); loaded.push(abs.steering); }
+  if (isPolicyModulePath(cfg.threadChoice)) { await loadThreadChoiceModule(abs.threadChoice); loaded.push(abs.threadChoice); }
+  if (isPolicyModulePath(cfg.pacer)) { await loadPacerModule(abs.pacer); loaded.push(abs.pacer); }
+  return loaded;
 }

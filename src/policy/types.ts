@@ -1,6 +1,6 @@
 /**
  * The interfaces a user implements to plug a policy of their own into homa-emu (pass
- * `--steering ./my-policy.mjs` or `--thread-choice ./my-choice.mjs`). A policy module is loaded
+ * `--steering ./my-policy.mjs`, `--thread-choice ./my-choice.mjs` or `--pacer ./my-pacer.mjs`). A policy module is loaded
  * in every core worker; its default export (or its export named `policy`) must be an object, or
  * a class with a no-argument constructor, that has the members below. A policy runs on the hot
  * path (once per GRO batch, once per hand-off): it must not allocate, must not block, must
@@ -49,4 +49,43 @@ export interface ThreadChoicePolicy {
    * waiter i started waiting. Called only with n >= 1.
    */
   chooseInterest(waiterCores: Int32Array, n: number, now: number, st: OffloadState, busyNs: number): number;
+}
+
+/**
+ * What a pacer policy is told about one transmission decision. The caller owns the object and
+ * refills it for every call (the hot path allocates nothing): read its fields during the call,
+ * never keep it. Times are ns of emulated wall time (already stretched by --dilation).
+ */
+export interface PacerCheck {
+  /** How far the host's NIC estimate (link_idle_time) is ahead of now; 0 when the link is idle. */
+  nicBacklogNs: number;
+  /** The limit max_nic_est_backlog_usecs in the same unit. */
+  maxBacklogNs: number;
+  /** RPCs on the host's throttled list (deferred RPCs with --pacer qdisc). */
+  throttledCount: number;
+  /** The sender is the pacer (its later skbs of one pick; the pacer's first skb is forced and never asks). */
+  isPacer: boolean;
+  /** Bytes of the message not yet transmitted. */
+  bytesLeft: number;
+  /** Length of the whole message. */
+  messageBytes: number;
+  /** The tunable defer_min_bytes. */
+  deferMinBytes: number;
+}
+
+/**
+ * Decides whether a sender may hand a DATA skb to the NIC now or must throttle the RPC (put it
+ * on the throttled list, from which only the pacer sends). Runs on every core that transmits
+ * (app threads in sendmsg, SoftIRQ on GRANT arrival, the pacer), once per skb of a message
+ * with more than defer_min_bytes left (the old pacer's rule: shorter messages never ask and are
+ * not charged to the NIC estimate), and may be called again for the same skb when another core
+ * updated the estimate at the same moment. When it returns true the skb goes and its wire time
+ * is added to the estimate. Forced transmissions (the pacer's first skb of a pick, RESENDs) and
+ * the DONT_THROTTLE flag bypass it. Built-ins: 'nic-short' (default), 'pacer-only', 'qdisc'
+ * (the last is asked for every skb of a message of at least defer_min_bytes, and every packet
+ * it sends, control packets included, is charged to the estimate: src/policy/pacer.ts).
+ */
+export interface PacerPolicy {
+  readonly name: string;
+  mayTransmit(check: PacerCheck): boolean;
 }

@@ -1,11 +1,12 @@
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseGroPolicy } from '../../src/policy/gro-policy.js';
 import { createOffloadState } from '../../src/policy/offload.js';
 import {
   effectiveSteering, getSteeringPolicy, getThreadChoicePolicy, isPolicyModulePath, loadSteeringModule,
-  loadThreadChoiceModule, resolvePolicyName, validatePacerName,
+  loadThreadChoiceModule, resolvePolicyName, validatePacerName, getPacerPolicy, loadPacerModule,
+  withAbsolutePolicyPaths, checkPolicyModules,
 } from '../../src/policy/registry.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -88,5 +89,55 @@ describe('loadSteeringModule', () => {
       code: 'EPOLICY', message: expect.stringContaining("lacks 'chooseInterest' (a function)"),
     });
     expect((await getThreadChoicePolicy('first')).name).toBe('first');
+  });
+});
+
+describe('loadPacerModule', () => {
+  it('loads the half-backlog example through getPacerPolicy; built-in names give the built-ins', async () => {
+    const p = await getPacerPolicy(fixture('half-backlog-pacer.mjs'));
+    expect(p.name).toBe('half-backlog');
+    const check = { nicBacklogNs: 2500, maxBacklogNs: 5000, throttledCount: 0, isPacer: false, bytesLeft: 5000, messageBytes: 5000, deferMinBytes: 1000 };
+    expect(p.mayTransmit(check)).toBe(true);
+    expect(p.mayTransmit({ ...check, nicBacklogNs: 2501 })).toBe(false);
+    expect(p.mayTransmit({ ...check, nicBacklogNs: 9999, bytesLeft: 1000 })).toBe(true);
+    for (const name of ['nic-short', 'pacer-only', 'qdisc']) expect((await getPacerPolicy(name)).name).toBe(name);
+  });
+
+  it('reports a missing file or a module without mayTransmit with EPOLICY', async () => {
+    const path = resolve(fixture('.'), 'no-pacer.mjs');
+    await expect(loadPacerModule(path)).rejects.toMatchObject({ code: 'EPOLICY', message: `--pacer ${path}: file not found` });
+    await expect(loadPacerModule(fixture('bad-shape.mjs'))).rejects.toMatchObject({
+      code: 'EPOLICY', message: `--pacer ${fixture('bad-shape.mjs')}: the exported policy lacks 'mayTransmit' (a function)`,
+    });
+  });
+});
+
+describe('withAbsolutePolicyPaths', () => {
+  it('resolves module paths against the working directory (or baseDir) and leaves built-in names alone', () => {
+    const rel = './' + relative(process.cwd(), fixture('least-backlog.mjs'));
+    const cfg = { steering: rel, threadChoice: 'first', pacer: 'x/p.mjs', hosts: 2 };
+    expect(withAbsolutePolicyPaths(cfg)).toEqual({
+      steering: fixture('least-backlog.mjs'), threadChoice: 'first', pacer: resolve(process.cwd(), 'x/p.mjs'), hosts: 2,
+    });
+    expect(withAbsolutePolicyPaths({ steering: '', threadChoice: './t.js', pacer: 'qdisc' }, '/base'))
+      .toEqual({ steering: '', threadChoice: '/base/t.js', pacer: 'qdisc' });
+    expect(() => withAbsolutePolicyPaths({ steering: 'gen4', threadChoice: 'first', pacer: 'qdisc' })).toThrow(/--steering/);
+  });
+});
+
+describe('checkPolicyModules', () => {
+  it('loads every module a config names and returns their absolute paths', async () => {
+    const base = fixture('.');
+    expect(await checkPolicyModules({ steering: './least-backlog.mjs', threadChoice: 'idle-core', pacer: './half-backlog-pacer.mjs' }, base))
+      .toEqual([fixture('least-backlog.mjs'), fixture('half-backlog-pacer.mjs')]);
+    expect(await checkPolicyModules({ steering: '', threadChoice: 'first', pacer: 'nic-short' })).toEqual([]);
+  });
+
+  it('refuses a missing module or a wrong shape with EPOLICY naming the option', async () => {
+    const base = fixture('.');
+    await expect(checkPolicyModules({ steering: '', threadChoice: 'first', pacer: './gone.mjs' }, base))
+      .rejects.toMatchObject({ code: 'EPOLICY', message: `--pacer ${resolve(base, 'gone.mjs')}: file not found` });
+    await expect(checkPolicyModules({ steering: '', threadChoice: './least-backlog.mjs', pacer: 'qdisc' }, base))
+      .rejects.toMatchObject({ code: 'EPOLICY', message: expect.stringMatching(/^--thread-choice .*lacks 'chooseInterest'/) });
   });
 });
