@@ -23,6 +23,7 @@ export const METRIC_NAMES: readonly string[] = [
   'packet_alloc_failures', 'rpc_alloc_failures', 'page_alloc_failures', 'softirq_ring_full_drops', 'tx_ring_full',
   'ack_overflows', 'acks_piggybacked', 'acks_received', 'ignored_need_acks', 'cutoffs_sent', 'busy_sent',
   'waiters_full', 'bypass_ns',
+  'throttled_sample_ns', 'throttled_integral', 'throttled_max', 'nic_backlog_ns',
 ];
 export const NUM_METRICS = METRIC_NAMES.length;
 
@@ -92,6 +93,11 @@ export const M = {
   busy_sent: idx('busy_sent'),
   waiters_full: idx('waiters_full'),
   bypass_ns: idx('bypass_ns'),
+  /** Pacer-core sampling of the throttled list, every pass: span sampled, ∫ length dt, max, time non-empty. */
+  throttled_sample_ns: idx('throttled_sample_ns'),
+  throttled_integral: idx('throttled_integral'),
+  throttled_max: idx('throttled_max'),
+  nic_backlog_ns: idx('nic_backlog_ns'),
 } as const;
 
 /** Sums rows [from, to) of a metrics column into a name -> value object (main thread). */

@@ -259,10 +259,34 @@ export function pacerXmit(hm: Homa, now: number, help = false): number {
 export class PacerContext implements KernelContext {
   readonly role = Role.PACER;
   readonly name = 'pacer';
+  private lastSampleNs = -1;
   constructor(private readonly hm: Homa) {}
   run(now: number, acct: CoreAccount): number {
     void acct;
+    this.sample(now);
     return pacerXmit(this.hm, now, false);
+  }
+
+  /**
+   * Time-weighted statistics of the throttled list (metrics.py's throttle-list length and
+   * nic_backlog_cycles: time during which something was throttled), sampled once per pass of the
+   * pacer's core, so their resolution is one loop pass. Plain adds to this core's metrics row.
+   */
+  private sample(now: number): void {
+    const hm = this.hm;
+    if (this.lastSampleNs >= 0 && now > this.lastSampleNs) {
+      const dt = now - this.lastSampleNs;
+      const n = Atomics.load(hm.pThrCount, hm.host * LINE);
+      const row = hm.metrics;
+      const b = hm.mrow;
+      row[b + M.throttled_sample_ns]! += dt;
+      if (n > 0) {
+        row[b + M.throttled_integral]! += n * dt;
+        row[b + M.nic_backlog_ns]! += dt;
+        if (n > row[b + M.throttled_max]!) row[b + M.throttled_max] = n;
+      }
+    }
+    this.lastSampleNs = now;
   }
   hasWork(): boolean {
     return Atomics.load(this.hm.pThrCount, this.hm.host * LINE) > 0;

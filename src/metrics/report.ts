@@ -66,7 +66,7 @@ export function formatReport(r: EmulateResult): string {
   out.push(lockTable(r.locks.filter((l) => l.acquisitions > 0)));
 
   const p = r.pacer;
-  out.push('', `Pacer: ${fmtRate(p.pacerPackets)} DATA packets sent by the pacer, ${fmtRate(p.otherDataPackets)} by other threads (${(p.pacerShare * 100).toFixed(1)}% paced), ${fmtRate(p.helpPackets)} by GRO-side helpers; throttle list: ${fmtRate(p.throttleListAdds)} adds, ${p.checksPerAdd.toFixed(1)} checks per add; ${fmtRate(p.nicThrottled)} sends refused by the NIC backlog estimate`);
+  out.push('', `Pacer: ${fmtRate(p.pacerPackets)} DATA packets sent by the pacer, ${fmtRate(p.otherDataPackets)} by other threads (${(p.pacerShare * 100).toFixed(1)}% paced), ${fmtRate(p.helpPackets)} by GRO-side helpers; throttle list: mean length ${p.throttledMean.toFixed(2)}, max ${p.throttledMax}, non-empty ${(p.nicBacklogShare * 100).toFixed(1)}% of the time, ${fmtRate(p.throttleListAdds)} adds, ${p.checksPerAdd.toFixed(1)} checks per add; ${fmtRate(p.nicThrottled)} sends refused by the NIC backlog estimate`);
   const g = r.grants;
   out.push(`Grants: ${fmtRate(g.grantsPerSec)}/s, ${fmtRate(g.needyGrants)} needy, ${fmtRate(g.fifoGrants)} FIFO (${fmtRate(g.fifoGrantBytes)} B), ${fmtRate(g.grantChecks)} grant checks`);
   const can = Object.entries(r.canaries);

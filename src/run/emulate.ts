@@ -49,7 +49,14 @@ export interface EmulateResult {
   busiest: string | null;
   handoff: { groToSoftirq: Percentiles; softirqToApp: Percentiles };
   locks: LockRow[];
-  pacer: { pacerPackets: number; otherDataPackets: number; pacerShare: number; helpPackets: number; throttleListAdds: number; checksPerAdd: number; nicThrottled: number };
+  pacer: {
+    pacerPackets: number; otherDataPackets: number; pacerShare: number; helpPackets: number; throttleListAdds: number;
+    checksPerAdd: number; nicThrottled: number;
+    /** Time-weighted mean and max length of the throttled list (over hosts: mean of means, max of maxes). */
+    throttledMean: number; throttledMax: number;
+    /** Share of the time something was throttled (metrics.py's nic_backlog_cycles / elapsed), mean over hosts. */
+    nicBacklogShare: number;
+  };
   grants: { grantsPerSec: number; needyGrants: number; fifoGrants: number; fifoGrantBytes: number; grantChecks: number };
   canaries: Record<string, number>;
   accounting: { mismatches: number; leaks: Record<string, number>; networkBalanced: boolean; sent: number; received: number; dropped: number };
@@ -65,6 +72,19 @@ function total(c: HomaCollected, name: string): number {
   let s = 0;
   for (const h of c.hosts) s += h.metrics[name] ?? 0;
   return s;
+}
+
+function throttleStats(c: HomaCollected): { throttledMean: number; throttledMax: number; nicBacklogShare: number } {
+  let mean = 0, max = 0, share = 0, n = 0;
+  for (const h of c.hosts) {
+    const span = h.metrics['throttled_sample_ns'] ?? 0;
+    if (span <= 0) continue;
+    n++;
+    mean += (h.metrics['throttled_integral'] ?? 0) / span;
+    share += (h.metrics['nic_backlog_ns'] ?? 0) / span;
+    max = Math.max(max, h.metrics['throttled_max'] ?? 0);
+  }
+  return { throttledMean: n > 0 ? mean / n : 0, throttledMax: max, nicBacklogShare: n > 0 ? share / n : 0 };
 }
 
 /** The short unloaded run that measures the base RTT of a 100-byte RPC on this cluster. */
@@ -169,6 +189,7 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
       pacerPackets, otherDataPackets: otherData, pacerShare: pacerPackets + otherData > 0 ? pacerPackets / (pacerPackets + otherData) : 0,
       helpPackets: total(c, 'pacer_help_packets'), throttleListAdds: adds,
       checksPerAdd: adds > 0 ? total(c, 'throttle_list_checks') / adds : 0, nicThrottled: total(c, 'nic_throttled'),
+      ...throttleStats(c),
     },
     grants: {
       grantsPerSec: emuSec > 0 ? total(c, 'grants') / emuSec : 0, needyGrants: total(c, 'needy_grants'),
