@@ -11,6 +11,8 @@ type Bench = (opts: { scale: number }) => Promise<BenchResult[]>;
 
 const BENCHES: Record<string, () => Promise<Bench>> = {
   micro: async () => (await import('./micro.js')).runMicro,
+  pipeline: async () => (await import('./pipeline.js')).runPipeline,
+  e2e: async () => (await import('./e2e.js')).runE2e,
 };
 
 async function main(): Promise<void> {

@@ -188,7 +188,8 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
           apps.push(s);
         }
       }
-      const cp = new CpNodeCoreApps(hm, spec.cpNode, plan.cp, column(sab, desc, 'cp.outstanding', 'i32'));
+      const cp = new CpNodeCoreApps(hm, spec.cpNode, plan.cp, column(sab, desc, 'cp.outstanding', 'i32'),
+        column(sab, desc, 'cp.senderWaiting', 'i32'));
       apps.push(...cp.apps);
       return {
         homa: hm,
@@ -232,6 +233,7 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
         onMeasureStart: setup.onMeasureStart,
         onStop(now: number): void {
           fabric.stop(now);
+          fabric.reclaimRx();
           pool.flush();
         },
       };

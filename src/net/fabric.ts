@@ -147,7 +147,7 @@ export class Fabric implements KernelContext {
    * @param hdr the packet header column (`pkt.hdr`); its length fixes the number of slots
    * @param doorbells the runtime's doorbells (to wake parked NAPI cores), or null (tests)
    */
-  constructor(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, pool: SlabPool, hdr: Int32Array,
+  constructor(cfg: EmuConfig, private readonly sab: SharedArrayBuffer, private readonly desc: LayoutDesc, pool: SlabPool, hdr: Int32Array,
     doorbells: Doorbells | null, opts: FabricOptions = {}) {
     if (hdr.length % HEADER_WORDS !== 0 || hdr.length === 0) {
       throw new Error(`fabric: packet header column of ${hdr.length} words is not a whole number of ${HEADER_WORDS}-word slots`);
@@ -305,6 +305,37 @@ export class Fabric implements KernelContext {
     this.pool.flush();
     this.stopped = true;
   }
+  /**
+   * After `stop`, when every NAPI core has stopped for good (the runtime stops the fabric last):
+   * takes back what the fabric delivered into RX channels that no core will read any more (through
+   * fresh consumer handles, since every consumer has stopped), frees those packets and counts them
+   * as stopped in flight instead of delivered, so that at the end every packet slot is free.
+   * Returns how many it took back. Not part of `stop` because tests keep reading RX channels
+   * after stopping the fabric.
+   */
+  reclaimRx(): number {
+    const hdr = this.hdr;
+    let taken = 0;
+    for (let d = 0; d < this.hosts; d++) {
+      for (let ch = 0; ch < this.channels; ch++) {
+        const ring = new SpscRing(this.sab, subLayout(this.desc, rxRingName(d, ch)));
+        for (let n = ring.popBatch(this.scratch, this.scratch.length); n > 0; n = ring.popBatch(this.scratch, this.scratch.length)) {
+          for (let i = 0; i < n; i++) {
+            const slot = this.scratch[i]!;
+            const base = slot * HEADER_WORDS;
+            const p = d * PORT_CTR_STRIDE;
+            const prio = hdr[base + H.PRIORITY]!;
+            this.portCtr[p + PortCtr.DELIVERED_PKTS + prio]! -= 1;
+            this.portCtr[p + PortCtr.DELIVERED_BYTES + prio]! -= hdr[base + H.WIRE_BYTES]!;
+            this.drop(d, DropReason.STOPPED_IN_FLIGHT, slot);
+            taken++;
+          }
+        }
+      }
+    }
+    return taken;
+  }
+
 
   private startSpan(now: number): void {
     this.spanStartNs = now;

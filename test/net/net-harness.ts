@@ -6,11 +6,12 @@
  */
 import { resolveConfig, type EmuConfig } from '../../src/config/config.js';
 import { Fabric, type FabricOptions } from '../../src/net/fabric.js';
-import { initNet, netLayout } from '../../src/net/netdev.js';
+import { initNet, netLayout, rxRingName } from '../../src/net/netdev.js';
 import { Nic } from '../../src/net/nic.js';
 import { Doorbells } from '../../src/shm/doorbell.js';
 import { LayoutBuilder, allocate, column, subLayout, type LayoutDesc } from '../../src/shm/layout.js';
 import { SlabPool, auditPool, initPool, poolLayout, type PoolAudit, type PoolSpec } from '../../src/shm/pool.js';
+import { SpscRing } from '../../src/shm/ring.js';
 import { H, HEADER_WORDS } from '../../src/wire/packet.js';
 
 export interface PktFields {
@@ -97,10 +98,17 @@ export class NetHarness {
     return out;
   }
 
-  /** Drains every channel of every host, then frees every drained packet; returns how many were freed. */
+  /**
+   * Drains every channel of every host, then frees every drained packet; returns how many were
+   * freed. Uses fresh consumer handles, so it also works after `fabric.stop` (which takes back
+   * what is left in RX channels, as the real fabric stops after every NAPI core).
+   */
   drainAllAndFree(): number {
     for (let h = 0; h < this.cfg.hosts; h++) {
-      for (let c = 0; c < this.nics[h]!.channels; c++) this.drain(h, c);
+      for (let c = 0; c < this.nics[h]!.channels; c++) {
+        const ring = new SpscRing(this.sab, subLayout(this.net, rxRingName(h, c)));
+        for (let v = ring.pop(); v >= 0; v = ring.pop()) this.held.push(v);
+      }
     }
     const n = this.held.length;
     for (const s of this.held) this.fabricPool.free(s);

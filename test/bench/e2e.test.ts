@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { E2E_CLIENTS_PER_HOST, E2E_IDLE_MODES, e2eApps, lastE2e, runE2e, spscCrossThreadRate } from '../../bench/e2e.js';
+
+const built = existsSync(fileURLToPath(new URL('../../dist/bench/e2e.js', import.meta.url)));
+
+describe('e2eApps', () => {
+  it('2 servers of 2 threads and 4 looping 100 B clients per host, each aimed at the other host', () => {
+    const s = e2eApps();
+    expect(s.servers).toEqual([
+      { host: 0, port: 1000, threads: 2, serviceUsecs: 0 },
+      { host: 1, port: 1000, threads: 2, serviceUsecs: 0 },
+    ]);
+    expect(s.clients.length).toBe(2 * E2E_CLIENTS_PER_HOST);
+    for (const c of s.clients) {
+      expect(c.dstHost).toBe(1 - c.host);
+      expect(c.lengths).toEqual([100]);
+      expect(c.loop).toBe(true);
+    }
+  });
+});
+
+describe('spscCrossThreadRate', () => {
+  it.skipIf(!built)('moves every item to the worker (checksum) at a finite positive rate', async () => {
+    const rate = await spscCrossThreadRate(50_000);
+    expect(Number.isFinite(rate)).toBe(true);
+    expect(rate).toBeGreaterThan(0);
+  });
+});
+
+describe('runE2e', () => {
+  it.skipIf(!built)('at a tiny scale: RPCs/s per idle mode beside the ring baseline; RPCs completed, none wrong', async () => {
+    const results = await runE2e({ scale: 0.02 });
+    expect(results.length).toBe(E2E_IDLE_MODES.length);
+    for (const r of results) {
+      expect(r.unit).toBe('ops/s');
+      for (const v of [r.value, r.baselineValue, r.ratio]) {
+        expect(Number.isFinite(v)).toBe(true);
+        expect(v).toBeGreaterThan(0);
+      }
+      expect(r.ratio).toBeCloseTo(r.value / r.baselineValue, 9);
+    }
+    for (const m of E2E_IDLE_MODES) {
+      expect(lastE2e[m]!.rpcs).toBeGreaterThan(0);
+      expect([lastE2e[m]!.mismatches, lastE2e[m]!.errors]).toEqual([0, 0]);
+    }
+  }, 60_000);
+});
