@@ -31,6 +31,13 @@ import {
   type HomaSizes,
 } from './layout.js';
 import { NUM_METRICS } from './metrics.js';
+import { newHistogram, type Histogram } from '../metrics/histo.js';
+
+/** One core's hand-off latency histograms (emulated ns), allocated once at setup. */
+export interface HandoffHistograms {
+  groToSoftirq: Histogram;
+  softirqToApp: Histogram;
+}
 
 /** What Homa needs from a NIC (src/net's `Nic` has these). */
 export interface NicPort {
@@ -182,6 +189,10 @@ export class Homa {
   readonly metrics: Float64Array;
   /** Start of this core's counter row in `metrics`. */
   readonly mrow: number;
+  /** Column rpc.handoffNs: when the RPC was handed to a thread or queued as ready (wall ns). */
+  readonly rHandoffNs: Float64Array;
+  /** This core's hand-off latency histograms. */
+  readonly handoff: HandoffHistograms;
   readonly appResults: Float64Array;
 
   readonly off: OffloadState;
@@ -314,6 +325,8 @@ export class Homa {
 
     this.metrics = f64('metrics');
     this.mrow = this.gcore * NUM_METRICS;
+    this.rHandoffNs = f64('rpc.handoffNs');
+    this.handoff = { groToSoftirq: newHistogram(), softirqToApp: newHistogram() };
     this.appResults = f64('app.results');
     this.off = new OffloadState(sab, subLayout(desc, `off.${host}`));
     this.softirqRings = [];

@@ -27,23 +27,9 @@ import { copyOut, dispatchPkts } from './incoming.js';
 import { msgOutInit, xmitData } from './outgoing.js';
 import { peerAddAck } from './peer.js';
 import { ns32Diff, ns32 } from '../shm/clock.js';
-import { recordNs, type Histogram } from '../metrics/histo.js';
+import { recordNs } from '../metrics/histo.js';
 
-/** One core's hand-off latency histograms (emulated ns), allocated by the world at setup. */
-export interface HandoffHistograms {
-  groToSoftirq: Histogram;
-  softirqToApp: Histogram;
-}
-
-// The world sets these on every Homa handle at setup (they belong in homa.ts: see the report).
-declare module './homa.js' {
-  interface Homa {
-    /** Column rpc.handoffNs: when the RPC was handed to a thread or queued as ready (wall ns). */
-    rHandoffNs: Float64Array;
-    /** This core's hand-off latency histograms. */
-    handoff: HandoffHistograms;
-  }
-}
+export type { HandoffHistograms } from './homa.js';
 
 const HW = HEADER_WORDS;
 /** DATA of messages shorter than this is dispatched in pass 1 (the kernel's 1400). */

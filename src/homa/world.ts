@@ -18,7 +18,7 @@ import type { CoreEnv, CoreSetup, World } from '../run/world.js';
 import { Ctl } from '../cpu/control.js';
 import { nowNs } from '../shm/clock.js';
 import { CACHE_LINE_BYTES, column, subLayout, type ColumnDesc, type LayoutDesc } from '../shm/layout.js';
-import { encodeHistogram, newHistogram } from '../metrics/histo.js';
+import { encodeHistogram } from '../metrics/histo.js';
 import {
   CpNodeCoreApps, collectCpNode, cpNodeAppsSpec, cpNodeLayout, planCpNode,
   type CpNodeAppsSpec, type CpNodeCoreData, type CpNodeResult, type CpThreadPlan,
@@ -153,8 +153,6 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
       const { cfg, sab, desc, host, core } = env;
       const hm = new Homa(cfg, sab, desc, host, core, env.locks, env.doorbells);
       hm.clock = clock;
-      hm.rHandoffNs = column(sab, desc, 'rpc.handoffNs', 'f64');
-      hm.handoff = { groToSoftirq: newHistogram(), softirqToApp: newHistogram() };
       const nic = new Nic(cfg, sab, subLayout(desc, 'net'), host, core, hm.pktPool, hm.pktHdr, env.doorbells);
       hm.nic = nic;
       hm.steering = await getSteeringPolicy(effectiveSteering(cfg.steering, hm.gro));
