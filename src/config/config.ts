@@ -1,11 +1,13 @@
 /**
  * The validated configuration of one emulation. `resolveConfig` takes a partial object (from
  * `--config FILE`, CLI flags, or library callers), fills kernel defaults from the option table,
- * checks every value against its range, and returns a frozen `EmuConfig`. Everything else in
+ * checks every value against its range (and the forms of structured strings such as
+ * --unsched-cutoffs and --wakeup-placement), and returns a frozen `EmuConfig`. Everything else in
  * homa-emu (sizing of shared memory, workers, reports) is derived from this one object.
  */
 import { ConfigError } from './errors.js';
 import { OPTIONS, OPTION_BY_KEY, type IdleMode, type OptionSpec } from './options.js';
+import { parseWakeupPlacement } from '../policy/placement.js';
 
 export interface EmuConfig {
   hosts: number; cores: number; channels: number; coreLayout: 'default' | 'gen3' | 'gen3-alt'; gen3SoftirqCores: string;
@@ -24,7 +26,7 @@ export interface EmuConfig {
   maxRpcsPerHost: number; bpagesPerHost: number;
   steering: string; threadChoice: string; waiterQueue: 'lifo' | 'fifo';
   waitMode: 'poll-then-block' | 'poll' | 'block'; pacer: string; throttleInsert: 'front' | 'back' | 'heap';
-  sockLockOnArrival: 'twice' | 'once';
+  sockLockOnArrival: 'twice' | 'once'; wakeupPlacement: string;
   workload: string; gbps: number; clientMax: number; ports: number; portReceivers: number;
   serverPorts: number; portThreads: number; oneWay: boolean; serviceUsecs: number; roles: 'both' | 'split';
   baseRttUsecs: number;
@@ -93,6 +95,7 @@ export function resolveConfig(partial: Record<string, unknown> = {}): EmuConfig 
   }
   const cfg = c as unknown as EmuConfig;
   checkCutoffs(cfg);
+  parseWakeupPlacement(cfg.wakeupPlacement);
   return Object.freeze(cfg);
 }
 

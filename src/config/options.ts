@@ -96,6 +96,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'waitMode', flag: 'wait-mode', group: 'policy', kind: 'enum', def: 'poll-then-block', values: ['poll-then-block', 'poll', 'block'], help: 'how an app thread waits for a message' },
   { key: 'pacer', flag: 'pacer', group: 'policy', kind: 'string', def: 'nic-short', help: 'pacer-only, nic-short (any thread may send while the NIC backlog is short), qdisc, or ./module.js' },
   { key: 'throttleInsert', flag: 'throttle-insert', group: 'policy', kind: 'enum', def: 'front', values: ['front', 'back', 'heap'], help: 'throttle list: sorted insert scanning from the front (kernel), from the back, or a heap' },
+  { key: 'wakeupPlacement', flag: 'wakeup-placement', group: 'policy', kind: 'string', def: 'stay', help: 'core a sleeping app thread (cp_node receiver/server) wakes on: stay, move:P (another core with probability P), least-busy, idle' },
   { key: 'sockLockOnArrival', flag: 'sock-lock-on-arrival', group: 'policy', kind: 'enum', def: 'twice', values: ['twice', 'once'], help: 'socket lock taken twice (kernel) or once when a request arrives' },
   // --- workload (cp_node) ---
   { key: 'workload', flag: 'workload', group: 'workload', kind: 'string', def: 'w3', help: 'message lengths: w1..w5 or a fixed length in bytes' },

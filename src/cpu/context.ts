@@ -49,13 +49,20 @@ export interface KernelContext {
   hasWork(): boolean;
 }
 
-export const AppState = { RUNNABLE: 0, BLOCKED: 1, DONE: 2 } as const;
+/**
+ * States of an app thread as its core sees them. ELSEWHERE: this object is one core's replica
+ * of a thread that migrates on wake-up (--wakeup-placement) and another core of the host runs
+ * the thread now; the core loop never steps it, never wakes it and does not count it as active.
+ */
+export const AppState = { RUNNABLE: 0, BLOCKED: 1, DONE: 2, ELSEWHERE: 3 } as const;
 
 /**
  * A cooperative app thread: a state machine stepped by the core it lives on. Long work (a
  * server's service time) is split into short steps so NAPI/SoftIRQ on the same core preempt it.
  * A BLOCKED thread is woken by another core through `wakeWord` (shared Int32, set to non-zero,
- * then the core's doorbell is rung); the scheduler checks wake words of blocked threads.
+ * then the core's doorbell is rung); the scheduler checks wake words of blocked threads. A
+ * thread that may migrate exists as a replica on every core of its host and `state` is a getter
+ * that answers ELSEWHERE on every core but its current owner (src/workload/cp-node.ts).
  */
 export interface AppThread {
   readonly name: string;

@@ -8,6 +8,9 @@
  * a gap between two clock reads of an idle pass longer than `stolenThresholdUsecs` is time the
  * host OS did not run this worker (stolen), and injected stalls are charged to their own role.
  * The phase word of the control block drives warm-up → measure (counters reset) → stop.
+ * App threads that migrate on wake-up (--wakeup-placement) are replicated on every core of
+ * their host; a replica whose thread runs elsewhere reads as AppState.ELSEWHERE and is skipped
+ * (not stepped, not woken, not counted active).
  */
 import type { EmuConfig } from '../config/config.js';
 import type { Doorbells } from '../shm/doorbell.js';
@@ -28,6 +31,11 @@ export interface CoreLoopEnv {
   readonly stalls: StallSchedule | null;
   /** The caller already added this core's active app threads to Ctl.APPS_ACTIVE (before READY). */
   readonly appsPreCounted?: boolean;
+  /**
+   * How many the caller added (with `appsPreCounted`); default: this core's count when the loop
+   * starts, which is the same unless a migrating thread moved in between.
+   */
+  readonly appsPreCountedN?: number;
   /** The fabric worker: stops on Ctl.FABRIC_STOP (after every core) rather than on the STOP phase. */
   readonly fabric?: boolean;
   onMeasureStart?(now: number): void;
@@ -41,7 +49,11 @@ class Account implements CoreAccount {
   }
 }
 
-/** Checks blocked app threads' wake words; returns how many became runnable. */
+/**
+ * Checks blocked app threads' wake words; returns how many became runnable. A replica whose
+ * thread runs on another core reads as ELSEWHERE, so it is never woken here; a replica that
+ * consumed a wake word addressed to the thread's new owner hands it on in its state setter.
+ */
 function wakeBlocked(apps: readonly AppThread[]): number {
   let woke = 0;
   for (let i = 0; i < apps.length; i++) {
@@ -55,19 +67,31 @@ function wakeBlocked(apps: readonly AppThread[]): number {
   return woke;
 }
 
+/** Work right now? ELSEWHERE replicas are neither runnable nor woken here (their owner's core does that). */
 function anyWork(contexts: readonly KernelContext[], apps: readonly AppThread[]): boolean {
   for (let i = 0; i < contexts.length; i++) if (contexts[i]!.hasWork()) return true;
   for (let i = 0; i < apps.length; i++) {
     const a = apps[i]!;
-    if (a.state === AppState.RUNNABLE) return true;
-    if (a.state === AppState.BLOCKED && Atomics.load(a.wakeWords, a.wakeIndex) !== 0) return true;
+    const st = a.state;
+    if (st === AppState.RUNNABLE) return true;
+    if (st === AppState.BLOCKED && Atomics.load(a.wakeWords, a.wakeIndex) !== 0) return true;
   }
   return false;
 }
 
+/**
+ * App threads this core runs that are not DONE (replicas of threads another core runs now are
+ * not counted). With wake-up migration a thread's count moves with it: the core it left
+ * subtracts it and the core it reached adds it, each on its next pass, so Ctl.APPS_ACTIVE may
+ * be off by the threads in flight for a moment. Only runs that stop when every app is done read
+ * it, and migrating threads (cp_node receivers and servers) never finish, so this is harmless.
+ */
 export function countActive(apps: readonly AppThread[]): number {
   let n = 0;
-  for (let i = 0; i < apps.length; i++) if (apps[i]!.state !== AppState.DONE) n++;
+  for (let i = 0; i < apps.length; i++) {
+    const st = apps[i]!.state;
+    if (st !== AppState.DONE && st !== AppState.ELSEWHERE) n++;
+  }
   return n;
 }
 
@@ -99,6 +123,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
   let phase = Atomics.load(ctl, Ctl.PHASE);
   let activeApps = countActive(apps);
   if (env.appsPreCounted !== true) Atomics.add(ctl, Ctl.APPS_ACTIVE, activeApps);
+  else if (env.appsPreCountedN !== undefined) activeApps = env.appsPreCountedN; // the first pass corrects a difference
   let mark = nowNs();
   let idleSince = -1;
   let nextApp = 0;

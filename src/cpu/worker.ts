@@ -65,14 +65,15 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
 
     // Count this core's app threads before announcing READY, so a run that stops when every app
     // is done cannot see 0 active apps before all cores have started.
-    Atomics.add(ctl, Ctl.APPS_ACTIVE, countActive(setup.apps));
+    const appsCounted = countActive(setup.apps);
+    Atomics.add(ctl, Ctl.APPS_ACTIVE, appsCounted);
     Atomics.add(ctl, Ctl.READY, 1);
     Atomics.notify(ctl, Ctl.READY);
     while (Atomics.load(ctl, Ctl.PHASE) === Phase.STARTING) Atomics.wait(ctl, Ctl.PHASE, Phase.STARTING, 50);
 
     runCoreLoop({
       cfg, globalCore, ctl, coreStats: column(sab, desc, 'coreStats', 'f64'), doorbells, locks,
-      stalls: stalls !== null && stalls.active ? stalls : null, fabric, appsPreCounted: true,
+      stalls: stalls !== null && stalls.active ? stalls : null, fabric, appsPreCounted: true, appsPreCountedN: appsCounted,
       onMeasureStart: setup.onMeasureStart?.bind(setup),
     }, setup.contexts, setup.apps);
     const worldData = setup.onStop?.(nowNs());

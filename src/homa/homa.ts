@@ -5,7 +5,8 @@
  * table with the id of every lock class (§5: client/server RPC bucket locks per socket, socket,
  * grant, throttle, peer_ack, pacer), the NIC, the host's offload state and SoftIRQ backlog
  * rings, this core's counter row, and every config knob converted once into the unit the hot
- * paths use (ns of wall time, i.e. already multiplied by `dilation`). It is built at setup time
+ * paths use (ns of wall time, i.e. already multiplied by `dilation`), including the parsed
+ * --wakeup-placement with this core's seeded random stream. It is built at setup time
  * (allocation allowed there) and then only read; the protocol files are free functions taking
  * it as their first argument.
  */
@@ -24,6 +25,8 @@ import { resolvePolicyName } from '../policy/registry.js';
 import { parseGroPolicy, type GroPolicy } from '../policy/gro-policy.js';
 import type { PacerCheck, PacerPolicy, SteeringPolicy, ThreadChoicePolicy } from '../policy/types.js';
 import { hostCoreLayout, type CoreLayout } from '../policy/layout.js';
+import { parseWakeupPlacement, type WakeupPlacement } from '../policy/placement.js';
+import { Rng } from '../workload/rng.js';
 import { ConfigError } from '../config/errors.js';
 import { HEADER_WORDS } from '../wire/packet.js';
 import {
@@ -32,6 +35,9 @@ import {
 } from './layout.js';
 import { NUM_METRICS } from './metrics.js';
 import { newHistogram, type Histogram } from '../metrics/histo.js';
+
+/** Stream id of the wake-up placement draws in `Rng.derive(seed, host, core, id)`. */
+const PLACEMENT_STREAM = 0x57414b45;
 
 /** One core's hand-off latency histograms (emulated ns), allocated once at setup. */
 export interface HandoffHistograms {
@@ -135,6 +141,10 @@ export class Homa {
   readonly pollNs: number;
   readonly sockLockOnce: boolean;
   readonly waiterFifo: boolean;
+  /** --wakeup-placement, parsed; its random stream (this core's, seeded) and a scratch row of last_app_active. */
+  readonly placement: WakeupPlacement;
+  readonly placementRng: Rng;
+  readonly placementScratch: Float64Array;
 
   // --- columns ---
   readonly rState: Int32Array; readonly rGen: Int32Array; readonly rId: Int32Array; readonly rPeer: Int32Array;
@@ -165,6 +175,8 @@ export class Homa {
   readonly sNumWaiters: Int32Array; readonly sWaiters: Int32Array; readonly sWaiterCores: Int32Array;
   readonly sNumRpcs: Int32Array; readonly sCBuckets: Int32Array; readonly sSBuckets: Int32Array;
   readonly tRpc: Int32Array; readonly tGen: Int32Array; readonly tCore: Int32Array; readonly tWake: Int32Array;
+  /** --wakeup-placement: host core running each thread (thr.owner), 1 while it sleeps and may move (thr.parked), when it slept. */
+  readonly tOwner: Int32Array; readonly tParked: Int32Array; readonly tSleptNs: Float64Array;
 
   /** The whole SAB as bytes (payload copies use copyWithin between columns: no allocation). */
   readonly u8: Uint8Array;
@@ -266,6 +278,9 @@ export class Homa {
     this.pollNs = cfg.pollUsecs * 1000 * D;
     this.sockLockOnce = cfg.sockLockOnArrival === 'once';
     this.waiterFifo = cfg.waiterQueue === 'fifo';
+    this.placement = parseWakeupPlacement(cfg.wakeupPlacement);
+    this.placementRng = Rng.derive(cfg.seed, host, fabric ? cfg.cores : core, PLACEMENT_STREAM);
+    this.placementScratch = new Float64Array(cfg.cores);
 
     const i32 = (name: string): Int32Array => column(sab, desc, name, 'i32');
     const f64 = (name: string): Float64Array => column(sab, desc, name, 'f64');
@@ -298,6 +313,7 @@ export class Homa {
     this.sNumWaiters = i32('sock.numWaiters'); this.sWaiters = i32('sock.waiters'); this.sWaiterCores = i32('sock.waiterCores');
     this.sNumRpcs = i32('sock.numRpcs'); this.sCBuckets = i32('sock.cbuckets'); this.sSBuckets = i32('sock.sbuckets');
     this.tRpc = i32('thr.rpc'); this.tGen = i32('thr.gen'); this.tCore = i32('thr.core'); this.tWake = i32('thr.wake');
+    this.tOwner = i32('thr.owner'); this.tParked = i32('thr.parked'); this.tSleptNs = f64('thr.sleptNs');
 
     this.u8 = new Uint8Array(sab);
     this.pktHdr = i32('pkt.hdr');
@@ -384,11 +400,13 @@ export class Homa {
 
 /**
  * Checks the policy options the homa world reads at setup: --pacer must be a built-in name or a
- * module path (EINVALIDOPT listing the names otherwise; the module itself is loaded per core).
+ * module path (EINVALIDOPT listing the names otherwise; the module itself is loaded per core);
+ * --wakeup-placement must be one of its forms (EINVALIDOPT naming them).
  * --throttle-insert front/back/heap and --pacer pacer-only/nic-short/qdisc are all implemented.
  */
 export function checkHomaOptions(cfg: EmuConfig): void {
   resolvePolicyName('pacer', cfg.pacer);
+  parseWakeupPlacement(cfg.wakeupPlacement);
 }
 
 /**

@@ -6,11 +6,17 @@
  * the RPC to the waiter the thread-choice policy picks (Homa's homa_choose_interest: the first
  * waiter whose core had no NAPI/SoftIRQ activity for busy_usecs), publishes it in the thread's
  * interest word and wakes the thread (wake word, then the doorbell of its core); with nobody
- * waiting the RPC goes to the tail of the socket's ready list. All interests are shared ones:
+ * waiting the RPC goes to the tail of the socket's ready list. With --wakeup-placement other
+ * than `stay`, a chosen thread that is asleep (thr.parked 1, claimed 1 -> 0 by compare-exchange
+ * so no replica runs it meanwhile) wakes on the core `placeWakeup` picks: the hand-off stores
+ * the new owner (thr.owner) before the wake word, stamps the destination app-active instead of
+ * the old core, counts wakeup_migrations and rings the destination; a thread still polling is
+ * woken where it is. All interests are shared ones:
  * the kernel's private interests (HOMA_SENDMSG_PRIVATE) are not emulated; a client thread that
  * waits for its own response owns its socket instead.
  */
 import { waiterIndexOf, waiterInsert, waiterRemoveAt } from '../policy/interest.js';
+import { PlacementMode, placeWakeup } from '../policy/placement.js';
 import { HOMA_MAX_SOCKETS } from './layout.js';
 import { LINE } from './layout.js';
 import type { Homa } from './homa.js';
@@ -27,6 +33,10 @@ export function rpcHandoff(hm: Homa, g: number, now: number): void {
   const n = hm.sNumWaiters[sockG]!;
   if (n > 0) {
     const cores = hm.waiterCoreViews[s]!;
+    const migrate = hm.placement.mode !== PlacementMode.STAY;
+    // The thread-choice policy stamps the chosen waiter's core app-active; keep the values from
+    // before, so a thread that moves leaves its old core's stamp as it was.
+    if (migrate) hm.placementScratch.set(hm.off.lastAppActiveNs);
     const i = hm.threadChoice.chooseInterest(cores, n, now, hm.off, hm.busyNs);
     const idx = i >= 0 && i < n ? i : 0;
     const t = waiterRemoveAt(hm.waiterViews[s]!, n, idx);
@@ -37,9 +47,19 @@ export function rpcHandoff(hm: Homa, g: number, now: number): void {
     hm.locks.unlock(sl);
     hm.count(M.handoffs_thread_waiting);
     if (idx !== 0) hm.count(M.handoffs_alt_thread);
-    hm.off.lastAppActiveNs[core] = now;
+    let dest = core;
+    // Only a thread really asleep (parked, claimed here so no replica runs it) may move.
+    if (migrate && Atomics.compareExchange(hm.tParked, t, 1, 0) === 1) {
+      hm.off.lastAppActiveNs[core] = hm.placementScratch[core]!;
+      dest = placeWakeup(hm.placement, core, now, hm.off, hm.busyNs, hm.placementRng);
+      if (dest !== core) {
+        Atomics.store(hm.tOwner, t, dest); // before the wake word: whoever sees the wake sees the owner
+        hm.count(M.wakeup_migrations);
+      }
+    }
+    hm.off.lastAppActiveNs[dest] = now;
     Atomics.store(hm.tWake, t * LINE, 1);
-    if (hm.doorbells !== null) hm.doorbells.ring(hm.host * hm.cores + core);
+    if (hm.doorbells !== null) hm.doorbells.ring(hm.host * hm.cores + dest);
     return;
   }
   readyAppend(hm, sockG, g);

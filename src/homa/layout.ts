@@ -2,7 +2,8 @@
  * Sizing and shared-memory layout of the Homa world (the emulator's homa_impl.h): every table
  * the protocol uses — the per-host "struct homa" (grant state, pacer state, peers, sockets),
  * the RPC slots as struct-of-arrays columns, the message buffer pages, the cluster-wide packet
- * pool, the per-core SoftIRQ backlog rings, per-core offload state, counters and app results —
+ * pool, the per-core SoftIRQ backlog rings, per-core offload state, per-thread interest, wake
+ * and (for wake-up migration) owner/parked words, counters and app results —
  * is computed here from the validated config by one documented function (`homaLayout`) and
  * allocated once at start. Nothing is allocated per packet or per RPC afterwards; every table
  * has a limit, and a full table is a counted error. The constants below are the emulator's
@@ -136,6 +137,10 @@ export const LINE = I32_PER_LINE;
  *   init, `cbuckets`/`sbuckets` by the bucket lock of each bucket.
  * - `thr.rpc`/`thr.gen` (atomics: a hand-off writes under the socket lock, the thread reads and
  *   clears), `thr.wake` (atomics: hand-off sets, the core loop clears), `thr.core` (init).
+ *   Wake-up migration (--wakeup-placement): `thr.owner` (the host core that runs the thread:
+ *   init, then atomics by the hand-off that moves it), `thr.parked` (atomics: 1 stored by the
+ *   running replica as it goes to sleep, cleared when it wakes, or claimed 1 -> 0 by the
+ *   hand-off that may move it), `thr.sleptNs` (the sleeping replica, before it stores parked).
  * - `homa.nextId` (atomic add), pools (src/shm/pool.ts), `softirq.<c>` rings (MPSC: every NAPI
  *   core of the host produces, core c consumes), `off.<h>` (src/policy/offload.ts),
  *   `metrics` and `app.results` (row per core, written only by that core), `app.clientsLeft`
@@ -204,6 +209,10 @@ export function homaLayout(cfg: EmuConfig): LayoutDesc {
   b.add('thr.gen', 'i32', T);
   b.add('thr.core', 'i32', T);
   b.add('thr.wake', 'i32', T * LINE);
+  /** --wakeup-placement: the host core running the thread, 1 while it sleeps and may be moved, when it went to sleep. */
+  b.add('thr.owner', 'i32', T);
+  b.add('thr.parked', 'i32', T);
+  b.add('thr.sleptNs', 'f64', T);
   // --- buffers and packets ---
   for (let h = 0; h < H; h++) b.addAll(`bpage.pool.${h}`, poolLayout(z.pagePool));
   b.add('bpage.bytes', 'u8', H * z.pagesPerHost * BPAGE_BYTES);

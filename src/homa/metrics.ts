@@ -2,7 +2,8 @@
  * Homa's per-core counters (homa_metrics.c), named as /proc/net/homa_metrics names them so a
  * report reads like util/metrics.py: packets_sent_<TYPE> / packets_rcvd_<TYPE>, grants,
  * needy_grants, fifo_grant_bytes, resent_packets, rpc_timeouts, throttle_list_adds/checks,
- * pacer packets vs others, GRO bypasses, hand-offs, wait_none/fast/block, and the emulator's
+ * pacer packets vs others, GRO bypasses, hand-offs (and wake-up migrations of the threads they
+ * woke, --wakeup-placement), wait_none/fast/block, and the emulator's
  * canaries (pool exhaustion, full tables, drops by reason). Each core writes only its own row
  * of the shared `metrics` column with plain stores; the main thread sums rows after the run.
  */
@@ -24,6 +25,7 @@ export const METRIC_NAMES: readonly string[] = [
   'ack_overflows', 'acks_piggybacked', 'acks_received', 'ignored_need_acks', 'cutoffs_sent', 'busy_sent',
   'waiters_full', 'bypass_ns',
   'throttled_sample_ns', 'throttled_integral', 'throttled_max', 'nic_backlog_ns',
+  'wakeup_migrations',
 ];
 export const NUM_METRICS = METRIC_NAMES.length;
 
@@ -98,6 +100,8 @@ export const M = {
   throttled_integral: idx('throttled_integral'),
   throttled_max: idx('throttled_max'),
   nic_backlog_ns: idx('nic_backlog_ns'),
+  /** Hand-offs that woke a sleeping thread on another core than the one it slept on (--wakeup-placement), counted by the SoftIRQ core. */
+  wakeup_migrations: idx('wakeup_migrations'),
 } as const;
 
 /** Sums rows [from, to) of a metrics column into a name -> value object (main thread). */

@@ -9,8 +9,12 @@
  * of every pool (packet slots, RPC slots, buffer pages). The registered world runs cp_node's
  * client and server threads from the config (src/workload/cp-node.ts); each core returns their
  * per-thread results and its hand-off latency histograms at stop, and `collect` merges them
- * into `cpNode`. `makeHomaWorld` lets tests choose the apps (echo apps, cp_node, or both) and
- * the clock used for time accounting.
+ * into `cpNode`. With --wakeup-placement other than `stay`, cp_node's receivers and servers
+ * may wake on another core than the one they slept on: `init` makes each thread's planned core
+ * its owner (thr.owner), every core of the host builds a replica of each such thread, and the
+ * per-port merge adds up whatever each replica recorded while it ran the thread.
+ * `makeHomaWorld` lets tests choose the apps (echo apps, cp_node, or both) and the clock used
+ * for time accounting.
  */
 import type { EmuConfig } from '../config/config.js';
 import type { AppThread, KernelContext } from '../cpu/context.js';
@@ -116,10 +120,13 @@ export function initHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDes
   for (const c of spec.clients) if (c.loop !== true) finite++;
   Atomics.store(column(sab, desc, 'app.clientsLeft', 'i32'), 0, finite);
   const thrCore = column(sab, desc, 'thr.core', 'i32');
+  const thrOwner = column(sab, desc, 'thr.owner', 'i32');
+  column(sab, desc, 'thr.parked', 'i32').fill(0);
   const plan = planHomaApps(cfg, spec);
   for (const a of [...plan.echo, ...plan.cp]) {
     sockBind(cfg, sab, desc, a.host, a.port);
     thrCore[a.host * HOMA_MAX_THREADS + a.t] = a.core;
+    thrOwner[a.host * HOMA_MAX_THREADS + a.t] = a.core;
   }
 }
 

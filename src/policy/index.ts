@@ -13,3 +13,4 @@ export * from './wait.js';
 export * from './registry.js';
 export * from './pacer.js';
 export type { ThreadChoicePolicy, PacerCheck, PacerPolicy } from './types.js';
+export * from './placement.js';

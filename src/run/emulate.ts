@@ -57,6 +57,14 @@ export interface EmulateResult {
     /** Share of the time something was throttled (metrics.py's nic_backlog_cycles / elapsed), mean over hosts. */
     nicBacklogShare: number;
   };
+  threads: {
+    /** Messages handed straight to a waiting thread vs queued on the ready list (homa_rpc_handoff). */
+    handoffsThreadWaiting: number; handoffsAltThread: number; readyListAdds: number;
+    /** How recvmsg found its message: ready at once, while polling, after blocking (metrics.py's %). */
+    waitNone: number; waitFast: number; waitBlock: number;
+    /** Threads woken on another core (--wakeup-placement). */
+    wakeupMigrations: number; placement: string;
+  };
   grants: { grantsPerSec: number; needyGrants: number; fifoGrants: number; fifoGrantBytes: number; grantChecks: number };
   canaries: Record<string, number>;
   accounting: { mismatches: number; leaks: Record<string, number>; networkBalanced: boolean; sent: number; received: number; dropped: number };
@@ -190,6 +198,11 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
       helpPackets: total(c, 'pacer_help_packets'), throttleListAdds: adds,
       checksPerAdd: adds > 0 ? total(c, 'throttle_list_checks') / adds : 0, nicThrottled: total(c, 'nic_throttled'),
       ...throttleStats(c),
+    },
+    threads: {
+      handoffsThreadWaiting: total(c, 'handoffs_thread_waiting'), handoffsAltThread: total(c, 'handoffs_alt_thread'),
+      readyListAdds: total(c, 'ready_list_adds'), waitNone: total(c, 'wait_none'), waitFast: total(c, 'wait_fast'),
+      waitBlock: total(c, 'wait_block'), wakeupMigrations: total(c, 'wakeup_migrations'), placement: cfg.wakeupPlacement,
     },
     grants: {
       grantsPerSec: emuSec > 0 ? total(c, 'grants') / emuSec : 0, needyGrants: total(c, 'needy_grants'),

@@ -19,11 +19,16 @@
  * of a port is an atomic in shared memory (`cp.outstanding`), because a port's threads may run
  * on different cores; the per-thread results are plain data each core returns at stop, merged
  * per port by `collectCpNode` (the newest 500,000 samples of a port by completion time).
+ * Wake-up migration (--wakeup-placement): receivers and servers sleep in recvmsg, so with a
+ * placement other than `stay` each core of a host builds a replica of every one of them
+ * (`WakeSeat`); only the replica of the core that owns the thread runs it, and each replica
+ * records what it completed while it ran, so the per-port merge adds them up exactly once.
  */
 import type { EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
 import { AppState, type AppThread } from '../cpu/context.js';
-import { WaitState } from '../policy/wait.js';
+import { WaitPhase, WaitState } from '../policy/wait.js';
+import { PlacementMode } from '../policy/placement.js';
 import { LayoutBuilder, type LayoutDesc } from '../shm/layout.js';
 import { BPAGE_BYTES, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE } from '../homa/layout.js';
 import { HOMA_ERR_NAMES, type Homa, type PayloadSource } from '../homa/homa.js';
@@ -505,18 +510,19 @@ function emptyClientData(plan: CpThreadPlan, kind: 'sender' | 'receiver'): CpCli
   };
 }
 
-/** One of a client port's response-receiving threads. */
+/** One of a client port's response-receiving threads (a replica on every core of its host when it may migrate). */
 export class CpNodeReceiver implements AppThread {
   readonly name: string;
-  state: number = AppState.RUNNABLE;
   readonly wakeWords: Int32Array;
   readonly wakeIndex: number;
   readonly recorder = new Recorder();
   private readonly rs: RecvState;
   readonly wait: WaitState;
   private waiting = false;
+  private st: number;
 
-  constructor(private readonly port: ClientPort, readonly plan: CpThreadPlan) {
+  /** `seat`: this core's seat when the thread may migrate on wake-up (null: it lives on plan.core only). */
+  constructor(private readonly port: ClientPort, readonly plan: CpThreadPlan, readonly seat: WakeSeat | null = null) {
     const hm = port.hm;
     this.name = `cp-receiver.${plan.host}.${plan.port}.${plan.t}`;
     const tg = hm.threadIndex(plan.t);
@@ -524,11 +530,16 @@ export class CpNodeReceiver implements AppThread {
     this.wakeIndex = tg * LINE;
     this.rs = new RecvState(port.sockG, tg, hm.core);
     this.wait = new WaitState(hm.cfg.waitMode, hm.pollNs);
+    this.st = seat === null || plan.core === hm.core ? AppState.RUNNABLE : AppState.BLOCKED;
   }
+
+  get state(): number { return this.seat === null ? this.st : this.seat.view(this.st); }
+  set state(v: number) { this.st = this.seat === null ? v : this.seat.change(this.st, v, this.wait); }
 
   step(now: number, sliceNs: number): number {
     void sliceNs;
     const hm = this.port.hm;
+    if (this.seat !== null && this.seat.resumed) { this.seat.resume(this.wait); this.waiting = true; }
     if (!this.waiting) { this.wait.start(now); this.waiting = true; }
     const r = homaRecv(hm, this.rs, now);
     if (r < 0) {
@@ -552,6 +563,68 @@ export class CpNodeReceiver implements AppThread {
   }
 }
 
+/**
+ * One core's seat for its replica of a thread that may wake on another core (--wakeup-placement
+ * other than `stay`; src/homa/interest.ts moves it). A JS object cannot move between worker
+ * threads, so every core of the host holds a replica and the thread's identity moves: the
+ * replica on core `thr.owner[t]` runs it, the others read as ELSEWHERE. Going to sleep, the
+ * running replica stores when it slept (`thr.sleptNs`) and then `thr.parked = 1`, which lets a
+ * hand-off claim the sleeping thread and move it. Waking, a replica whose core is no longer
+ * the owner passes the wake word on to the owner (it consumed a wake addressed there); the
+ * owner clears `parked` and, at its next step, continues the wait as a blocked one that began
+ * when the thread went to sleep (wherever that was), with fresh local wait state otherwise:
+ * the thread only moves while asleep in recvmsg, so there is no per-message state to carry, and
+ * `homaRecv` finds the handed-off RPC in `thr.rpc`.
+ */
+export class WakeSeat {
+  /** Set by a wake on this core; the next step continues the wait (`resume`). */
+  resumed = false;
+
+  constructor(private readonly hm: Homa, readonly t: number) {}
+
+  /** The state the core loop sees: the replica's own, or ELSEWHERE while another core runs the thread. */
+  view(st: number): number {
+    return Atomics.load(this.hm.tOwner, this.t) === this.hm.core ? st : AppState.ELSEWHERE;
+  }
+
+  /** The replica's local state after `from` -> `to` (`wait` is the replica's wait state). */
+  change(from: number, to: number, wait: WaitState): number {
+    const hm = this.hm;
+    const t = this.t;
+    if (to === AppState.BLOCKED) {
+      if (from !== AppState.BLOCKED) {
+        hm.tSleptNs[t] = wait.blockStartNs;
+        Atomics.store(hm.tParked, t, 1);
+      }
+      return to;
+    }
+    if (from === AppState.BLOCKED && to === AppState.RUNNABLE) {
+      const owner = Atomics.load(hm.tOwner, t);
+      if (owner !== hm.core) {
+        // The hand-off moved the thread after this core looked at the owner: the wake is the new owner's.
+        Atomics.store(hm.tWake, t * LINE, 1);
+        if (hm.doorbells !== null) hm.doorbells.ring(hm.host * hm.cores + owner);
+        return AppState.BLOCKED;
+      }
+      Atomics.store(hm.tParked, t, 0);
+      this.resumed = true;
+    }
+    return to;
+  }
+
+  /** First step after a wake: the wait is a blocked one since the thread went to sleep. */
+  resume(wait: WaitState): void {
+    this.resumed = false;
+    const slept = this.hm.tSleptNs[this.t]!;
+    if (wait.phase !== WaitPhase.BLOCKED) {
+      wait.phase = WaitPhase.BLOCKED;
+      wait.startNs = slept;
+      wait.iterations = 1;
+    }
+    wait.blockStartNs = slept;
+  }
+}
+
 const V_RECV = 0;
 const V_SERVICE = 1;
 const V_REPLY = 2;
@@ -559,7 +632,6 @@ const V_REPLY = 2;
 /** One cp_node server thread: receive -> service -> reply, on its port. */
 export class CpNodeServer implements AppThread, PayloadSource {
   readonly name: string;
-  state: number = AppState.RUNNABLE;
   readonly wakeWords: Int32Array;
   readonly wakeIndex: number;
   requests = 0;
@@ -575,8 +647,10 @@ export class CpNodeServer implements AppThread, PayloadSource {
   readonly wait: WaitState;
   private waiting = false;
   private readonly oneWay: boolean;
+  private st: number;
 
-  constructor(private readonly hm: Homa, readonly plan: CpThreadPlan, spec: CpNodeSpec) {
+  /** `seat`: this core's seat when the thread may migrate on wake-up (null: it lives on plan.core only). */
+  constructor(private readonly hm: Homa, readonly plan: CpThreadPlan, spec: CpNodeSpec, readonly seat: WakeSeat | null = null) {
     this.name = `cp-server.${plan.host}.${plan.port}.${plan.t}`;
     const sockG = sockLookup(hm, plan.port);
     if (sockG < 0) throw new Error(`cp_node server: port ${plan.port} is not bound on host ${hm.host}`);
@@ -587,7 +661,11 @@ export class CpNodeServer implements AppThread, PayloadSource {
     this.wait = new WaitState(hm.cfg.waitMode, hm.pollNs);
     this.serviceNs = spec.serviceUsecs * 1000 * hm.cfg.dilation;
     this.oneWay = spec.oneWay;
+    this.st = seat === null || plan.core === hm.core ? AppState.RUNNABLE : AppState.BLOCKED;
   }
+
+  get state(): number { return this.seat === null ? this.st : this.seat.view(this.st); }
+  set state(v: number) { this.st = this.seat === null ? v : this.seat.change(this.st, v, this.wait); }
 
   /** The response is a prefix of the request (its cp_node header and pattern). */
   fill(dst: Uint8Array, dstOff: number, msgOff: number, n: number, g: number): void {
@@ -598,6 +676,7 @@ export class CpNodeServer implements AppThread, PayloadSource {
   step(now: number, sliceNs: number): number {
     const hm = this.hm;
     if (this.phase === V_RECV) {
+      if (this.seat !== null && this.seat.resumed) { this.seat.resume(this.wait); this.waiting = true; }
       if (!this.waiting) { this.wait.start(now); this.waiting = true; }
       const r = homaRecv(hm, this.rs, now);
       if (r < 0) {
@@ -656,9 +735,15 @@ export class CpNodeCoreApps {
   readonly receivers: CpNodeReceiver[] = [];
   readonly servers: CpNodeServer[] = [];
 
-  /** Builds the threads `plan` puts on (hm.host, hm.core); `outstanding` is the `cp.outstanding` column. */
+  /**
+   * Builds the threads `plan` puts on (hm.host, hm.core) — and, when threads may migrate on
+   * wake-up (--wakeup-placement not `stay`), a replica of every receiver and server of the host
+   * (each replica reads as ELSEWHERE while another core runs its thread). `outstanding` is the
+   * `cp.outstanding` column.
+   */
   constructor(hm: Homa, spec: CpNodeSpec | undefined, plan: readonly CpThreadPlan[], outstanding: Int32Array, senderWaiting: Int32Array) {
-    const mine = plan.filter((a) => a.host === hm.host && a.core === hm.core);
+    const migrate = hm.placement.mode !== PlacementMode.STAY;
+    const mine = plan.filter((a) => a.host === hm.host && (a.core === hm.core || (migrate && a.kind !== 'sender')));
     if (spec === undefined || mine.length === 0) return;
     const workload = parseWorkload(spec.workload);
     const dstH: number[] = [];
@@ -681,8 +766,8 @@ export class CpNodeCoreApps {
     };
     for (const a of mine) {
       if (a.kind === 'sender') this.senders.push(new CpNodeSender(portOf(a), workload, Int32Array.from(dstH), Int32Array.from(dstP), a, spec));
-      else if (a.kind === 'receiver') this.receivers.push(new CpNodeReceiver(portOf(a), a));
-      else this.servers.push(new CpNodeServer(hm, a, spec));
+      else if (a.kind === 'receiver') this.receivers.push(new CpNodeReceiver(portOf(a), a, migrate ? new WakeSeat(hm, hm.threadIndex(a.t)) : null));
+      else this.servers.push(new CpNodeServer(hm, a, spec, migrate ? new WakeSeat(hm, hm.threadIndex(a.t)) : null));
     }
   }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
 import { AppState, NUM_ROLES, Role, type AppThread, type KernelContext, type RoleId } from '../../src/cpu/context.js';
 import { CoreStat, CORE_STAT_FIELDS, CTL_WORDS, Ctl, Phase } from '../../src/cpu/control.js';
-import { runCoreLoop } from '../../src/cpu/core-loop.js';
+import { countActive, runCoreLoop } from '../../src/cpu/core-loop.js';
 import { parseStalls, StallSchedule } from '../../src/cpu/faults.js';
 import { Doorbells } from '../../src/shm/doorbell.js';
 import { allocate } from '../../src/shm/layout.js';
@@ -82,6 +82,36 @@ describe('runCoreLoop', () => {
     expect(app.state).toBe(AppState.DONE);
     expect(Atomics.load(wake, 0)).toBe(0);
     expect(Atomics.load(e.ctl, Ctl.APPS_ACTIVE)).toBe(0);
+  });
+
+  it('never steps, wakes or counts a replica whose thread runs on another core (ELSEWHERE), until the thread arrives', () => {
+    const e = setup();
+    const wake = new Int32Array(new SharedArrayBuffer(4));
+    let owner = 1; // another core of the host runs the thread
+    let st: number = AppState.BLOCKED;
+    let steps = 0;
+    const app: AppThread = {
+      name: 'replica', wakeWords: wake, wakeIndex: 0,
+      get state() { return owner === 0 ? st : AppState.ELSEWHERE; },
+      set state(v: number) { st = v; },
+      step() { steps++; if (steps === 5) st = AppState.DONE; return 1; },
+    };
+    const seen: Array<[number, number, number]> = [];
+    const driver = new Driver(Role.KTHREAD, 'k', e.ctl, 1, 200, 0, (runs) => {
+      if (runs === 10) Atomics.store(wake, 0, 1);
+      if (runs === 49 || runs === 52) seen.push([runs, Atomics.load(wake, 0), Atomics.load(e.ctl, Ctl.APPS_ACTIVE)]);
+      if (runs === 50) owner = 0; // the hand-off moved it here (owner first, then the wake word)
+    });
+    runCoreLoop({ ...e, globalCore: 0, stalls: null }, [driver], [app]);
+    // Elsewhere: the wake word stays set and nothing is counted; here: woken, stepped to DONE, counted meanwhile.
+    expect(seen).toEqual([[49, 1, 0], [52, 0, 1]]);
+    expect(steps).toBe(5);
+    expect(Atomics.load(e.ctl, Ctl.APPS_ACTIVE)).toBe(0);
+  });
+
+  it('countActive counts neither DONE threads nor replicas running elsewhere', () => {
+    const mk = (state: number): AppThread => ({ name: 'a', state, wakeWords: new Int32Array(1), wakeIndex: 0, step: () => 0 });
+    expect(countActive([AppState.RUNNABLE, AppState.BLOCKED, AppState.DONE, AppState.ELSEWHERE, AppState.BLOCKED].map(mk))).toBe(3);
   });
 
   it('parks an idle core in park mode (and counts the parks)', () => {
