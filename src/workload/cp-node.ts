@@ -39,7 +39,7 @@ import { M } from '../homa/metrics.js';
 import { CP_NODE_RTTS_PER_PORT, RttSamples } from '../metrics/digest.js';
 import { encodeHistogram, mergeEncoded, newHistogram, recordNs, type Histogram } from '../metrics/histo.js';
 import { parseWorkload, type Workload } from './dist.js';
-import { ONE_WAY_BYTES, patternByte, type HomaAppsSpec } from './echo.js';
+import { ONE_WAY_BYTES, burnServiceSlice, patternByte, type HomaAppsSpec } from './echo.js';
 import { PoissonSchedule, portRate } from './poisson.js';
 import { Rng } from './rng.js';
 
@@ -693,11 +693,7 @@ export class CpNodeServer implements AppThread, PayloadSource {
     }
     if (this.phase === V_SERVICE) {
       if (now < this.serviceUntil) {
-        // Burn CPU for at most one slice, so NAPI and SoftIRQ on this core get their turn
-        // (a manual clock does not advance inside a step: then just yield).
-        const end = Math.min(this.serviceUntil, now + sliceNs);
-        let t = hm.clock();
-        while (t < end) { const t2 = hm.clock(); if (t2 === t) break; t = t2; }
+        burnServiceSlice(hm, now, this.serviceUntil, sliceNs);
         return 1;
       }
       this.phase = V_REPLY;

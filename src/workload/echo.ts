@@ -135,6 +135,21 @@ export function defaultAppsSpec(cfg: EmuConfig): HomaAppsSpec {
 /** cp_node --one-way: servers reply with at most this many bytes. */
 export const ONE_WAY_BYTES = 100;
 
+/**
+ * A server's service time is real CPU: burn it in slices of at most `sliceNs`, so NAPI and
+ * SoftIRQ on the same core get their turn between slices. Under a manual clock (tests) the time
+ * does not advance inside a step: then it just yields.
+ */
+export function burnServiceSlice(hm: Homa, now: number, untilNs: number, sliceNs: number): void {
+  const end = Math.min(untilNs, now + sliceNs);
+  let t = hm.clock();
+  while (t < end) {
+    const t2 = hm.clock();
+    if (t2 === t) break;
+    t = t2;
+  }
+}
+
 /** Byte `off` of the echo pattern of client host `host`, RPC id `id`. */
 export function patternByte(host: number, id: number, off: number): number {
   return (Math.imul(off, 31) + (off >>> 8) * 7 + Math.imul(id, 13) + host * 101) & 255;
@@ -375,10 +390,7 @@ export class EchoServer implements AppThread, PayloadSource {
     }
     if (this.phase === S_SERVICE) {
       if (now < this.serviceUntil) {
-        // Burn CPU for at most one slice (a manual clock does not advance: then just yield).
-        const end = Math.min(this.serviceUntil, now + sliceNs);
-        let t = hm.clock();
-        while (t < end) { const t2 = hm.clock(); if (t2 === t) break; t = t2; }
+        burnServiceSlice(hm, now, this.serviceUntil, sliceNs);
         return 1;
       }
       this.phase = S_REPLY;
