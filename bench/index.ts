@@ -13,6 +13,8 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   micro: async () => (await import('./micro.js')).runMicro,
   pipeline: async () => (await import('./pipeline.js')).runPipeline,
   e2e: async () => (await import('./e2e.js')).runE2e,
+  workloads: async () => (await import('./workloads.js')).runWorkloads,
+  policies: async () => (await import('./policies.js')).runPolicies,
 };
 
 async function main(): Promise<void> {

@@ -51,12 +51,23 @@ function out(s: string): void {
   process.stdout.write(`${s}\n`);
 }
 
+/**
+ * Commander's parse errors as one line in the CLI's style: `error: unknown option '--host'` plus
+ * a suggestion on a second line becomes `homa-emu: unknown option '--host' (did you mean
+ * --hosts?); see --help for the accepted options`.
+ */
+export function oneLineError(s: string): string {
+  let line = s.trim().replace(/^error: /, '').replace(/\s*\n\s*\(Did you mean/, ' (did you mean').replace(/\s*\n\s*/g, ' ');
+  if (/^unknown (option|command)/.test(line)) line += '; see --help for the accepted ones';
+  return `homa-emu: ${line}\n`;
+}
+
 export function buildProgram(): Command {
   const program = new Command('homa-emu')
     .description('Emulate Homa hosts with real threads: every emulated core is a worker thread over shared memory')
     .showHelpAfterError(false)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), outputError: (s, write) => write(oneLineError(s)) });
 
   const st = program.command('selftest')
     .description('run the runtime end to end on a synthetic pipeline (producers -> rings -> consumers with a locked table)')

@@ -27,7 +27,7 @@ import { copyOut, dispatchPkts } from './incoming.js';
 import { msgOutInit, xmitData } from './outgoing.js';
 import { peerAddAck } from './peer.js';
 import { ns32Diff, ns32 } from '../shm/clock.js';
-import { recordNs } from '../metrics/histo.js';
+import { recordNs, type Histogram } from '../metrics/histo.js';
 
 export type { HandoffHistograms } from './homa.js';
 
@@ -86,6 +86,32 @@ export function homaSoftirq(hm: Homa, head: number, now: number): number {
   return pkts;
 }
 
+/**
+ * Records GRO->SoftIRQ (now - H.T_GRO, emulated ns) for every packet of the batch at `head`. The
+ * packets of one NAPI pass share their stamp, so each run of equal stamps is one histogram
+ * update with a count: the same histogram as one record per packet, for a fraction of the cost.
+ * Values are clamped into the histogram's range as `recordNs` does (1 ns .. 100 s, rounded).
+ */
+function recordGroToSoftirq(hist: Histogram, hdr: Int32Array, head: number, now32: number, dilation: number): void {
+  let stamp = hdr[head * HW + H.T_GRO]!;
+  let count = 0;
+  for (let p = head; p >= 0; p = hdr[p * HW + H.NEXT]!) {
+    const t = hdr[p * HW + H.T_GRO]!;
+    if (t !== stamp) {
+      recordNsTimes(hist, ns32Diff(now32, stamp) / dilation, count);
+      stamp = t;
+      count = 0;
+    }
+    count++;
+  }
+  if (count > 0) recordNsTimes(hist, ns32Diff(now32, stamp) / dilation, count);
+}
+
+/** `recordNs(h, ns)` done `count` times, as one update. */
+function recordNsTimes(h: Histogram, ns: number, count: number): void {
+  h.recordValueWithCount(ns < 1 ? 1 : ns > 100e9 ? 100e9 : Math.round(ns), count);
+}
+
 /** SoftIRQ of one core: drains its backlog ring of GRO batches (role SOFTIRQ). */
 export class SoftirqContext implements KernelContext {
   readonly role = Role.SOFTIRQ;
@@ -103,7 +129,7 @@ export class SoftirqContext implements KernelContext {
     const now32 = ns32(now);
     const dilation = hm.cfg.dilation;
     for (let i = 0; i < n; i++) {
-      for (let p = this.batch[i]!; p >= 0; p = hdr[p * HW + H.NEXT]!) recordNs(hist, ns32Diff(now32, hdr[p * HW + H.T_GRO]!) / dilation);
+      recordGroToSoftirq(hist, hdr, this.batch[i]!, now32, dilation);
       pkts += homaSoftirq(hm, this.batch[i]!, now);
       hm.off.noteSoftirqEnd(hm.core);
     }

@@ -37,12 +37,18 @@ export function allocMsgPages(hm: Homa, pages: Int32Array, g: number, len: numbe
   return true;
 }
 
-/** Returns every page of the message in `pages[g * 16 ..]` to the pool. */
+/**
+ * Returns every page of the message in `pages[g * 16 ..]` to the pool. A message's pages are a
+ * prefix of its list (allocMsgPages fills entries 0..n-1 and leaves the rest -1; nothing else
+ * writes them), so the scan stops at the first -1.
+ */
 export function freeMsgPages(hm: Homa, pages: Int32Array, g: number): void {
   const base = g * MAX_BPAGES_PER_MSG;
   for (let i = 0; i < MAX_BPAGES_PER_MSG; i++) {
     const p = pages[base + i]!;
-    if (p >= 0) { hm.pagePool.free(p); pages[base + i] = -1; }
+    if (p < 0) return;
+    hm.pagePool.free(p);
+    pages[base + i] = -1;
   }
 }
 

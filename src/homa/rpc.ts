@@ -12,7 +12,7 @@
  * be detected.
  */
 import { H, HEADER_WORDS } from '../wire/packet.js';
-import { HOMA_MAX_GAPS, HOMA_RPC_BUCKETS, LINE, MAX_BPAGES_PER_MSG } from './layout.js';
+import { HOMA_RPC_BUCKETS, LINE } from './layout.js';
 import { GrantState, HomaErr, RpcFlag, RpcState, type Homa } from './homa.js';
 import { M } from './metrics.js';
 import { freeMsgPages } from './pool.js';
@@ -56,7 +56,7 @@ function hashRemove(hm: Homa, g: number): void {
   hm.rBucketNext[g] = -1;
 }
 
-/** Resets every column of slot g for a new RPC. */
+/** Resets every column of slot g for a new RPC that is read before it is written. */
 function rpcInit(hm: Homa, g: number, sockG: number, id: number, peer: number, dport: number, state: number, now: number): void {
   hm.rId[g] = id;
   hm.rPeer[g] = peer;
@@ -95,9 +95,9 @@ function rpcInit(hm: Homa, g: number, sockG: number, id: number, peer: number, d
   hm.rOutInitNs[g] = now;
   hm.rBirthNs[g] = now;
   hm.rStartNs[g] = now;
-  const pb = g * MAX_BPAGES_PER_MSG;
-  for (let i = 0; i < MAX_BPAGES_PER_MSG; i++) { hm.rOutPages[pb + i] = -1; hm.rInPages[pb + i] = -1; }
-  for (let i = 0; i < HOMA_MAX_GAPS; i++) { hm.rGapStart[g * HOMA_MAX_GAPS + i] = 0; hm.rGapEnd[g * HOMA_MAX_GAPS + i] = 0; }
+  // Not reset here: the page lists (every entry of a free slot is -1: initHoma fills them and
+  // freeMsgPages, which rpcFreeSlot runs on both, restores it) and the gap list (entries at or
+  // past rInNumGaps, reset above, are never read).
   hm.rState[g] = state;
 }
 

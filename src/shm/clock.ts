@@ -41,6 +41,15 @@ export function nowNs(): number {
   return (performance.now() + offsetMs) * 1e6;
 }
 
+/**
+ * Writes `nowNs()` into `dst[i]`. Same reading, but the double goes straight into a Float64Array:
+ * a float returned from a call V8 does not inline is boxed in a fresh HeapNumber (16 bytes of
+ * garbage per read), a store into a typed array never is. For hot paths that time something.
+ */
+export function nowNsInto(dst: Float64Array, i: number): void {
+  dst[i] = (performance.now() + offsetMs) * 1e6;
+}
+
 let readCostNs = -1;
 
 /**

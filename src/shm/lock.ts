@@ -23,7 +23,7 @@
  * lock this core does not hold throws ELOCK_NOT_HELD.
  */
 import { LayoutBuilder, column, type LayoutDesc } from './layout.js';
-import { clockReadCostNs, nowNs } from './clock.js';
+import { clockReadCostNs, nowNs, nowNsInto } from './clock.js';
 import { ShmError, shmAssertEnabled } from './ring.js';
 
 /** Per (class, core) statistic fields, in the order they are stored (f64 each). */
@@ -152,9 +152,10 @@ export class LockTable {
   /** Per lock: start of this core's stat row for the lock's class. */
   private readonly rowOf: Int32Array;
   private readonly classOf: Uint16Array;
-  /** The lock whose hold time is being sampled (-1: none; one at a time), and its start. */
+  /** The lock whose hold time is being sampled (-1: none; one at a time). */
   private sampledId = -1;
-  private sampleStartNs = 0;
+  /** [start of the sampled hold, end of it] in ns: clock readings land here, never boxed. */
+  private readonly sampleNs = new Float64Array(2);
   /** Owner word value of this core (core + 1). */
   private readonly me: number;
   /** Acquisitions by this handle (int32, wraps): the hold-time sampling counter. */
@@ -228,7 +229,9 @@ export class LockTable {
     }
     if (id === this.sampledId) {
       const row = this.rowOf[id]!;
-      const held = nowNs() - this.sampleStartNs - this.clockCostNs;
+      const t = this.sampleNs;
+      nowNsInto(t, 1);
+      const held = t[1]! - t[0]! - this.clockCostNs;
       this.stats[row + LockStat.HOLD_NS_SAMPLED]! += held > 0 ? held : 0;
       this.stats[row + LockStat.HOLD_SAMPLES]! += 1;
       this.sampledId = -1;
@@ -266,7 +269,7 @@ export class LockTable {
     this.tick = (tick + 1) | 0;
     if ((tick & this.holdMask) === 0 && this.sampledId === -1) {
       this.sampledId = id;
-      this.sampleStartNs = now >= 0 ? now : nowNs();
+      if (now >= 0) this.sampleNs[0] = now; else nowNsInto(this.sampleNs, 0);
     }
   }
 

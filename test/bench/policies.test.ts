@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { formatCompare, lastPolicies, runPolicies } from '../../bench/policies.js';
+
+// emulate() starts real workers from dist/: skip until the project is built.
+const built = existsSync(fileURLToPath(new URL('../../dist/src/cpu/worker.js', import.meta.url)));
+
+describe('runPolicies', () => {
+  it.skipIf(!built)('at a tiny scale: every variant of both comparisons has finite figures beside the first variant', async () => {
+    const results = await runPolicies({ scale: 0.05, print: false });
+    const titles = Object.keys(lastPolicies);
+    expect(titles).toEqual(['steering w3@0.1', 'pacer flood 1000 B@0.5']);
+    expect(lastPolicies[titles[0]!]!.variants.map((v) => v.label)).toEqual(['steering=same-core', 'steering=gen2', 'steering=gen3']);
+    expect(lastPolicies[titles[1]!]!.variants.map((v) => v.label)).toEqual([
+      'pacer=nic-short throttle-insert=front', 'pacer=nic-short throttle-insert=heap',
+      'pacer=pacer-only throttle-insert=front', 'pacer=pacer-only throttle-insert=heap',
+      'pacer=qdisc throttle-insert=front', 'pacer=qdisc throttle-insert=heap',
+    ]);
+    // RPCs/s of every one of the 9 variants, at least.
+    expect(results.filter((r) => r.unit === 'RPCs/s').length).toBe(9);
+    for (const r of results) {
+      for (const v of [r.value, r.baselineValue, r.ratio]) expect(Number.isFinite(v), r.name).toBe(true);
+    }
+    for (const r of results.filter((x) => x.unit === 'RPCs/s')) expect(r.value, r.name).toBeGreaterThan(0);
+    const table = formatCompare(lastPolicies[titles[0]!]!);
+    expect(table).toMatch(/figure\s+│ steering=same-core\s+│ steering=gen2\s+│ steering=gen3/);
+  }, 90_000);
+});

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { WORKLOAD_CASES, lastWorkloads, runWorkloads } from '../../bench/workloads.js';
+
+// emulate() starts real workers from dist/: skip until the project is built.
+const built = existsSync(fileURLToPath(new URL('../../dist/src/cpu/worker.js', import.meta.url)));
+
+describe('runWorkloads', () => {
+  it.skipIf(!built)('at a tiny scale: four figures per case, each finite beside a finite baseline; no wrong byte', async () => {
+    const results = await runWorkloads({ scale: 0.05, print: false });
+    expect(results.length).toBe(4 * WORKLOAD_CASES.length);
+    expect(results.map((r) => r.unit)).toEqual(WORKLOAD_CASES.flatMap(() => ['RPCs/s', 'Gbps', 'slowdown', 'us/RPC']));
+    for (const r of results) {
+      for (const v of [r.value, r.baselineValue, r.ratio]) expect(Number.isFinite(v), r.name).toBe(true);
+      expect(r.baselineValue, r.name).toBeGreaterThan(0);
+      expect(r.ratio).toBeCloseTo(r.value / r.baselineValue, 9);
+    }
+    // The Gbps baseline is the offered load of both client hosts.
+    expect(results[1]!.baselineValue).toBeCloseTo(2 * WORKLOAD_CASES[0]!.gbps, 12);
+    expect(Object.keys(lastWorkloads)).toEqual(['unloaded', ...WORKLOAD_CASES.map((c) => `${c.workload}@${c.gbps}`)]);
+    for (const w of Object.values(lastWorkloads)) {
+      expect(w.rpcs, w.label).toBeGreaterThan(0);
+      expect(w.mismatches, w.label).toBe(0);
+    }
+  }, 60_000);
+});
