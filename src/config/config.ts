@@ -28,7 +28,7 @@ export interface EmuConfig {
   waitMode: 'poll-then-block' | 'poll' | 'block'; pacer: string; throttleInsert: 'front' | 'back' | 'heap';
   sockLockOnArrival: 'twice' | 'once'; wakeupPlacement: string;
   workload: string; gbps: number; clientMax: number; ports: number; portReceivers: number;
-  serverPorts: number; portThreads: number; oneWay: boolean; serviceUsecs: number; roles: 'both' | 'split';
+  serverPorts: number; portThreads: number; oneWay: boolean; serviceUsecs: number; roles: 'both' | 'split' | 'incast';
   baseRttUsecs: number;
   stall: string;
 }

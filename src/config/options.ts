@@ -108,7 +108,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'portThreads', flag: 'port-threads', group: 'workload', kind: 'int', def: 2, min: 1, max: 64, help: 'server threads per listening port' },
   { key: 'oneWay', flag: 'one-way', group: 'workload', kind: 'bool', def: false, help: 'servers reply with min(request length, 100) bytes' },
   { key: 'serviceUsecs', flag: 'service-usecs', group: 'workload', kind: 'number', def: 0, min: 0, max: 1e6, unit: 'us', help: 'server CPU time per request before replying' },
-  { key: 'roles', flag: 'roles', group: 'workload', kind: 'enum', def: 'both', values: ['both', 'split'], help: 'every host both client and server (cp_vs_tcp), or first half clients, rest servers' },
+  { key: 'roles', flag: 'roles', group: 'workload', kind: 'enum', def: 'both', values: ['both', 'split', 'incast'], help: 'every host both client and server (cp_vs_tcp); split: first half clients, rest servers; incast: every host but the last sends to the last' },
   { key: 'baseRttUsecs', flag: 'base-rtt-usecs', group: 'workload', kind: 'number', def: 0, min: 0, max: 1e6, unit: 'us', help: 'slowdown denominator base (0 = measure with a short unloaded run)' },
   // --- faults ---
   { key: 'stall', flag: 'stall', group: 'fault', kind: 'string', def: '', help: "core stalls: 'core=H.C,ms=10,every=200' or 'core=all,ms=5,every=500' (';' separates several)" },

@@ -70,7 +70,9 @@ function policyError(kind: PolicyKind, path: string, what: string): UserError {
 
 /** Imports the policy module at absolute path `abs` and returns its policy object (default export, else `policy`; a class is instantiated). */
 async function importPolicy(kind: PolicyKind, abs: string): Promise<Record<string, unknown>> {
-  if (!existsSync(abs)) throw policyError(kind, abs, 'file not found');
+  if (!existsSync(abs)) {
+    throw policyError(kind, abs, `file not found (expected a built-in name: ${BUILTIN_POLICIES[kind].join(', ')}; or the path of an existing .js/.mjs module)`);
+  }
   if (!statSync(abs).isFile()) throw policyError(kind, abs, 'not a file');
   let mod: Record<string, unknown>;
   try {

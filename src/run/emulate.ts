@@ -99,7 +99,9 @@ function throttleStats(c: HomaCollected): { throttledMean: number; throttledMax:
 export async function measureBaseRttUs(cfg: EmuConfig, opts: RunOptions = {}): Promise<number> {
   const probe = resolveConfig({
     ...cfg, workload: '100', gbps: 0, clientMax: 1, ports: 1, portReceivers: 0, serverPorts: 1, portThreads: 1,
-    serviceUsecs: 0, warmupMs: Math.min(cfg.warmupMs, 100), durationMs: Math.min(cfg.durationMs, 400), stall: '', lossRate: 0,
+    // Warm up long enough for the first, slow RTTs (JIT, page faults) to be discarded: on a small
+    // host they are 2-4x the warm ones and would shrink every slowdown.
+    serviceUsecs: 0, warmupMs: 500, durationMs: 700, stall: '', lossRate: 0,
     baseRttUsecs: 1,
   } as Record<string, unknown>);
   const raw = await runWorld('homa', probe, { signal: opts.signal });

@@ -75,12 +75,13 @@ export interface CpNodeAppsSpec extends HomaAppsSpec {
 
 /**
  * cp_node as cperf runs it, from the config: `roles: both` (cp_vs_tcp) makes every host a client
- * and a server; `split` makes the first floor(hosts/2) hosts clients of the rest.
+ * and a server; `split` makes the first floor(hosts/2) hosts clients of the rest; `incast` makes
+ * every host but the last a client of the last one (many senders into one server).
  */
 export function cpNodeSpec(cfg: EmuConfig): CpNodeSpec {
-  const split = cfg.roles === 'split';
   const all = Array.from({ length: cfg.hosts }, (_, h) => h);
-  const firstServer = split ? Math.floor(cfg.hosts / 2) : 0;
+  const split = cfg.roles === 'split' || cfg.roles === 'incast';
+  const firstServer = cfg.roles === 'incast' ? cfg.hosts - 1 : split ? Math.floor(cfg.hosts / 2) : 0;
   return {
     workload: cfg.workload, gbps: cfg.gbps, clientMax: cfg.clientMax, ports: cfg.ports, portReceivers: cfg.portReceivers,
     serverPorts: cfg.serverPorts, portThreads: cfg.portThreads, oneWay: cfg.oneWay, serviceUsecs: cfg.serviceUsecs,

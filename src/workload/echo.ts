@@ -109,15 +109,16 @@ export function planApps(cfg: EmuConfig, spec: HomaAppsSpec): PlannedApp[] {
  * clients (`ports` per client host) sending `workload` bytes when it is a fixed length, else a
  * 100 B .. 100 KB mix; servers with `serverPorts` x `portThreads` threads, honouring
  * `oneWay`. `roles: both`: every host serves and sends to the next host; `split`: the first half
- * of the hosts are clients spreading their ports over the servers (the second half).
+ * of the hosts are clients spreading their ports over the servers (the second half); `incast`:
+ * every host but the last is a client of the last.
  */
 export function defaultAppsSpec(cfg: EmuConfig): HomaAppsSpec {
   const fixed = Number(cfg.workload);
   const lengths = Number.isInteger(fixed) && fixed >= 1 && fixed <= HOMA_MAX_MESSAGE_LENGTH ? [fixed] : [100, 1000, 10000, 100000];
   const servers: EchoServerSpec[] = [];
   const clients: EchoClientSpec[] = [];
-  const split = cfg.roles === 'split' && cfg.hosts >= 2;
-  const firstServer = split ? Math.floor(cfg.hosts / 2) : 0;
+  const split = (cfg.roles === 'split' || cfg.roles === 'incast') && cfg.hosts >= 2;
+  const firstServer = !split ? 0 : cfg.roles === 'incast' ? cfg.hosts - 1 : Math.floor(cfg.hosts / 2);
   const numServers = cfg.hosts - firstServer;
   for (let h = firstServer; h < cfg.hosts; h++) {
     for (let p = 0; p < cfg.serverPorts; p++) servers.push({ host: h, port: 1000 + p, threads: cfg.portThreads, oneWay: cfg.oneWay });

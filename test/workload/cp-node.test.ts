@@ -278,3 +278,16 @@ describe("runWorld('homa') with cp_node on real worker threads", () => {
     expect(cp.servers.reduce((a, s) => a + s.requests, 0)).toBeGreaterThan(0);
   }, 120_000);
 });
+
+describe('cpNodeSpec roles', () => {
+  it('incast: every host but the last is a client of the last; split: first half clients', async () => {
+    const { resolveConfig } = await import('../../src/config/config.js');
+    const { cpNodeSpec } = await import('../../src/workload/cp-node.js');
+    const inc = cpNodeSpec(resolveConfig({ hosts: 4, roles: 'incast' }));
+    expect([inc.clientHosts, inc.serverHosts]).toEqual([[0, 1, 2], [3]]);
+    const split = cpNodeSpec(resolveConfig({ hosts: 4, roles: 'split' }));
+    expect([split.clientHosts, split.serverHosts]).toEqual([[0, 1], [2, 3]]);
+    const both = cpNodeSpec(resolveConfig({ hosts: 3 }));
+    expect([both.clientHosts, both.serverHosts]).toEqual([[0, 1, 2], [0, 1, 2]]);
+  });
+});
