@@ -25,6 +25,8 @@ import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-f
 import { ProgressLine, phaseName } from './progress.js';
 import type { EmuConfig } from '../config/config.js';
 import { checkPolicyModules, withAbsolutePolicyPaths } from '../policy/registry.js';
+import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
+import { M, NUM_METRICS } from '../homa/metrics.js';
 
 /** Resolves a config and loads any user policy module it names, so a bad one is exit 2 before the run. */
 async function prepareConfig(partial: Record<string, unknown>): Promise<EmuConfig> {
@@ -107,9 +109,16 @@ export function buildProgram(): Command {
     const cfg = await prepareConfig(partialFromCli(opts));
     const progress = new ProgressLine();
     const totalMs = cfg.warmupMs + cfg.durationMs;
+    let last = { ms: 0, done: 0 };
     const r = await withSigint((signal) => emulate(cfg, {
       signal,
-      onProgress: (p) => progress.update(`homa-emu: ${phaseName(p.phase)} ${(Math.min(p.elapsedMs, totalMs) / 1000).toFixed(1)}/${(totalMs / 1000).toFixed(1)} s`),
+      onProgress: (p) => {
+        // Live RPC count: Homa's client_responses_done summed over cores (reset when measuring starts).
+        const done = liveRpcsDone(p.sab, p.desc);
+        const rate = p.elapsedMs > last.ms ? ((done - last.done) * 1000 * cfg.dilation) / (p.elapsedMs - last.ms) : 0;
+        last = { ms: p.elapsedMs, done };
+        progress.update(`homa-emu: ${phaseName(p.phase)} ${(Math.min(p.elapsedMs, totalMs) / 1000).toFixed(1)}/${(totalMs / 1000).toFixed(1)} s, ${done} RPCs done, ${fmtRate(Math.max(0, rate))} RPCs/s (emulated)`);
+      },
     })).finally(() => progress.done());
     out(formatReport(r));
     writeRunFiles(cfg, r, opts);
@@ -169,6 +178,14 @@ export function buildProgram(): Command {
   });
 
   return program;
+}
+
+/** RPCs completed so far (all hosts), read live from the Homa world's per-core counters. */
+function liveRpcsDone(sab: SharedArrayBuffer, desc: LayoutDesc): number {
+  const m = column(sab, subLayout(desc, 'world'), 'metrics', 'f64');
+  let s = 0;
+  for (let i = M.client_responses_done; i < m.length; i += NUM_METRICS) s += m[i]!;
+  return s;
 }
 
 /** --json, --rtts DIR, --data DIR. */

@@ -29,8 +29,11 @@ export interface RunOptions {
   /** Stop when the world sets WORLD_DONE or every app thread is done (before the window ends). */
   stopWhenAppsDone?: boolean;
   signal?: AbortSignal;
-  /** Called about every 200 ms with progress (elapsed ms of the whole run, phase). */
-  onProgress?: (p: { elapsedMs: number; totalMs: number; phase: number }) => void;
+  /**
+   * Called about every 200 ms with progress (elapsed ms of the whole run, phase) and the shared
+   * memory, so a caller may read live counters (racy plain reads: for display only).
+   */
+  onProgress?: (p: { elapsedMs: number; totalMs: number; phase: number; sab: SharedArrayBuffer; desc: LayoutDesc }) => void;
 }
 
 export interface RawRun {
@@ -163,7 +166,7 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
       }
       if (opts.onProgress && el - lastProgress >= 200) {
         lastProgress = el;
-        opts.onProgress({ elapsedMs: el, totalMs, phase });
+        opts.onProgress({ elapsedMs: el, totalMs, phase, sab, desc });
       }
       await sleep(Math.min(10, Math.max(1, totalMs - el)));
     }
