@@ -25,6 +25,7 @@ export const METRIC_NAMES: readonly string[] = [
   'ack_overflows', 'acks_piggybacked', 'acks_received', 'ignored_need_acks', 'cutoffs_sent', 'busy_sent',
   'waiters_full', 'bypass_ns',
   'throttled_sample_ns', 'throttled_integral', 'throttled_max', 'nic_backlog_ns',
+  'gen2_rotations', 'gen3_handoffs', 'gen3_alt_handoffs',
   'wakeup_migrations',
 ];
 export const NUM_METRICS = METRIC_NAMES.length;
@@ -100,6 +101,10 @@ export const M = {
   throttled_integral: idx('throttled_integral'),
   throttled_max: idx('throttled_max'),
   nic_backlog_ns: idx('nic_backlog_ns'),
+  /** Steering decisions (the policy's own counters, copied in at stop): Gen2 rotations, Gen3 hand-offs. */
+  gen2_rotations: idx('gen2_rotations'),
+  gen3_handoffs: idx('gen3_handoffs'),
+  gen3_alt_handoffs: idx('gen3_alt_handoffs'),
   /** Hand-offs that woke a sleeping thread on another core than the one it slept on (--wakeup-placement), counted by the SoftIRQ core. */
   wakeup_migrations: idx('wakeup_migrations'),
 } as const;

@@ -31,13 +31,14 @@ import { SlabPool, auditPool, initPool } from '../shm/pool.js';
 import { resetRing, ringContents } from '../shm/ring.js';
 import { Nic, fabricCoreSetup, initNet, netChannels, readNetStats, rxRingName, setChannelOwners } from '../net/index.js';
 import { OffloadState, initOffload } from '../policy/offload.js';
+import { SteeringStats } from '../policy/steering.js';
 import { effectiveSteering, getPacerPolicy, getSteeringPolicy, getThreadChoicePolicy, resolvePolicyName } from '../policy/registry.js';
 import { H, HEADER_WORDS } from '../wire/packet.js';
 import { EchoClient, EchoServer, planApps, type PlannedApp } from '../workload/echo.js';
 import { AppResult, APP_RESULT_FIELDS, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, MAX_BPAGES_PER_MSG, homaLayout, homaSizes } from './layout.js';
 import { Homa, LOCK_CLASSES, RpcState, checkHomaOptions, homaCoreLayout, lockCounts } from './homa.js';
 import { parseGroPolicy } from '../policy/gro-policy.js';
-import { METRIC_NAMES, NUM_METRICS, sumMetrics } from './metrics.js';
+import { M, METRIC_NAMES, NUM_METRICS, sumMetrics } from './metrics.js';
 import { NapiContext } from './offload.js';
 import { PacerContext } from './pacer.js';
 import { SoftirqContext } from './plumbing.js';
@@ -162,7 +163,8 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
       hm.clock = clock;
       const nic = new Nic(cfg, sab, subLayout(desc, 'net'), host, core, hm.pktPool, hm.pktHdr, env.doorbells);
       hm.nic = nic;
-      hm.steering = await getSteeringPolicy(effectiveSteering(cfg.steering, hm.gro));
+      const steeringStats = new SteeringStats();
+      hm.steering = await getSteeringPolicy(effectiveSteering(cfg.steering, hm.gro), steeringStats);
       hm.threadChoice = await getThreadChoicePolicy(resolvePolicyName('thread-choice', cfg.threadChoice));
       const pacer = resolvePolicyName('pacer', cfg.pacer);
       hm.setPacer(pacer, await getPacerPolicy(pacer));
@@ -210,8 +212,12 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
           cp.reset();
           hm.handoff.groToSoftirq.reset();
           hm.handoff.softirqToApp.reset();
+          steeringStats.reset();
         },
         onStop(): HomaCoreData {
+          hm.metrics[hm.mrow + M.gen2_rotations] = steeringStats.gen2Rotations;
+          hm.metrics[hm.mrow + M.gen3_handoffs] = steeringStats.gen3Handoffs;
+          hm.metrics[hm.mrow + M.gen3_alt_handoffs] = steeringStats.gen3AltHandoffs;
           hm.pktPool.flush();
           hm.rpcPool.flush();
           hm.pagePool.flush();

@@ -67,6 +67,8 @@ export function formatReport(r: EmulateResult): string {
 
   const p = r.pacer;
   out.push('', `Pacer: ${fmtRate(p.pacerPackets)} DATA packets sent by the pacer, ${fmtRate(p.otherDataPackets)} by other threads (${(p.pacerShare * 100).toFixed(1)}% paced), ${fmtRate(p.helpPackets)} by GRO-side helpers; throttle list: mean length ${p.throttledMean.toFixed(2)}, max ${p.throttledMax}, non-empty ${(p.nicBacklogShare * 100).toFixed(1)}% of the time, ${fmtRate(p.throttleListAdds)} adds, ${p.checksPerAdd.toFixed(1)} checks per add; ${fmtRate(p.nicThrottled)} sends refused by the NIC backlog estimate`);
+  const gr = r.gro;
+  out.push(`GRO/SoftIRQ (steering ${gr.steering}): ${fmtRate(gr.groBatches)} GRO batches, ${gr.packetsPerBatch.toFixed(1)} packets per batch, bypass ${fmtRate(gr.dataBypasses)} DATA / ${fmtRate(gr.grantBypasses)} GRANT; Gen2 rotations ${fmtRate(gr.gen2Rotations)}, Gen3 hand-offs ${fmtRate(gr.gen3Handoffs)} (${fmtRate(gr.gen3AltHandoffs)} not the first candidate)`);
   const th = r.threads;
   const waits = th.waitNone + th.waitFast + th.waitBlock;
   const wpct = (x: number): string => (waits > 0 ? `${((100 * x) / waits).toFixed(1)}%` : '-');

@@ -12,7 +12,7 @@ export function fmtRate(x: number): string {
   if (x >= 1e9) return `${(x / 1e9).toFixed(2)} G`;
   if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
   if (x >= 1e3) return `${(x / 1e3).toFixed(1)} K`;
-  return x.toFixed(x >= 10 ? 0 : 1);
+  return Number.isInteger(x) || x >= 10 ? x.toFixed(0) : x.toFixed(1);
 }
 
 export function fmtNs(ns: number): string {

@@ -57,6 +57,10 @@ export interface EmulateResult {
     /** Share of the time something was throttled (metrics.py's nic_backlog_cycles / elapsed), mean over hosts. */
     nicBacklogShare: number;
   };
+  gro: {
+    steering: string; groBatches: number; packetsPerBatch: number; dataBypasses: number; grantBypasses: number;
+    gen2Rotations: number; gen3Handoffs: number; gen3AltHandoffs: number; softirqCalls: number;
+  };
   threads: {
     /** Messages handed straight to a waiting thread vs queued on the ready list (homa_rpc_handoff). */
     handoffsThreadWaiting: number; handoffsAltThread: number; readyListAdds: number;
@@ -200,6 +204,14 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
       helpPackets: total(c, 'pacer_help_packets'), throttleListAdds: adds,
       checksPerAdd: adds > 0 ? total(c, 'throttle_list_checks') / adds : 0, nicThrottled: total(c, 'nic_throttled'),
       ...throttleStats(c),
+    },
+    gro: {
+      steering: cfg.steering === '' ? `from --gro-policy ${cfg.groPolicy}` : cfg.steering,
+      groBatches: total(c, 'gro_batches'),
+      packetsPerBatch: total(c, 'gro_batches') > 0 ? total(c, 'gro_batch_packets') / total(c, 'gro_batches') : 0,
+      dataBypasses: total(c, 'gro_data_bypasses'), grantBypasses: total(c, 'gro_grant_bypasses'),
+      gen2Rotations: total(c, 'gen2_rotations'), gen3Handoffs: total(c, 'gen3_handoffs'), gen3AltHandoffs: total(c, 'gen3_alt_handoffs'),
+      softirqCalls: total(c, 'softirq_calls'),
     },
     threads: {
       handoffsThreadWaiting: total(c, 'handoffs_thread_waiting'), handoffsAltThread: total(c, 'handoffs_alt_thread'),
