@@ -2,7 +2,7 @@
  * Struct-of-arrays layout of shared memory. Every piece of shared state (rings, pools, lock
  * tables, per-core counters, RPC tables) is a set of named typed columns placed at known byte
  * offsets inside one SharedArrayBuffer. The orchestrator builds a `LayoutDesc` once from the
- * validated config (a plain object, so it crosses postMessage), allocates the buffer, and every
+ * validated config (a plain object, so it can be sent to workers as data), allocates the buffer, and every
  * worker maps the same columns with `mapLayout`. Columns start on 64-byte cache lines so a hot
  * atomic written by one core never shares a line with another core's data.
  */
