@@ -154,7 +154,7 @@ function dataPkt(hm: Homa, g: number, p: number, now: number): void {
     }
   }
   if (!addPacket(hm, g, p)) return;
-  const f = Atomics.load(hm.rFlags, g);
+  const f = hm.rFlags[g]!; // PKTS_READY and DELIVERED change only under the RPC lock, held here
   if ((f & (RpcFlag.PKTS_READY | RpcFlag.DELIVERED)) === 0) {
     Atomics.or(hm.rFlags, g, RpcFlag.PKTS_READY);
     rpcHandoff(hm, g, now);
@@ -405,8 +405,9 @@ function unknownRpc(hm: Homa, p: number, type: number, src: number, sport: numbe
  * The app's copy-out (homa_copy_to_user), RPC lock `lk` held on entry and on return: detaches
  * the queued packets (clearing PKTS_READY: packets that arrive later trigger a new hand-off),
  * releases the lock, copies each payload into the message pages and frees the packet, and
- * relocks, announcing APP_NEEDS_LOCK so SoftIRQ yields the lock. Returns false if the RPC ended
- * meanwhile (the slot was freed here: the caller must not touch it).
+ * relocks (announcing APP_NEEDS_LOCK, so that SoftIRQ yields the lock, when it finds it held).
+ * Returns false if the RPC ended meanwhile (the slot was freed here: the caller must not touch
+ * it).
  */
 export function copyOut(hm: Homa, g: number, lk: number): boolean {
   const hdr = hm.pktHdr;
@@ -428,12 +429,16 @@ export function copyOut(hm: Homa, g: number, lk: number): boolean {
     p = next;
   }
   hm.count(M.recv_msg_bytes, bytes);
-  Atomics.or(hm.rFlags, g, RpcFlag.APP_NEEDS_LOCK);
-  hm.locks.lock(lk);
-  Atomics.and(hm.rFlags, g, ~RpcFlag.APP_NEEDS_LOCK);
+  // Announce APP_NEEDS_LOCK only when the lock is busy (as recvOnce does): two atomic RMWs
+  // saved per copy-out in the common, uncontended case.
+  if (!hm.locks.trylock(lk)) {
+    Atomics.or(hm.rFlags, g, RpcFlag.APP_NEEDS_LOCK);
+    hm.locks.lock(lk);
+    Atomics.and(hm.rFlags, g, ~RpcFlag.APP_NEEDS_LOCK);
+  }
   const copiers = hm.rCopiers[g]! - 1;
   hm.rCopiers[g] = copiers;
-  if ((Atomics.load(hm.rFlags, g) & RpcFlag.FREE_PENDING) !== 0) {
+  if ((hm.rFlags[g]! & RpcFlag.FREE_PENDING) !== 0) { // set only under the RPC lock, held again
     if (copiers > 0) return false; // another thread still copies: the last one frees
     rpcFreeSlot(hm, g);
     return false;

@@ -9,9 +9,9 @@
  * handed-off or ready RPC, copy its packets out, return it when the message is complete or the
  * RPC failed; otherwise register an interest and return -1 so the app thread can poll or block)
  * and `homaRpcDone` (the app is finished with a client RPC: record the ack, end it). Hand-off
- * latencies (DESIGN.md §7) are recorded into the core's `hm.handoff` histograms in emulated ns:
- * GRO->SoftIRQ per packet taken from the backlog (now - H.T_GRO), SoftIRQ->app per hand-off an
- * app thread picks up (now - rpc.handoffNs, stamped by rpcHandoff).
+ * latencies (DESIGN.md §7) are recorded, through `hm.handoffTally`, into the core's `hm.handoff`
+ * histograms in emulated ns: GRO->SoftIRQ per packet taken from the backlog (now - H.T_GRO),
+ * SoftIRQ->app per hand-off an app thread picks up (now - rpc.handoffNs, stamped by rpcHandoff).
  */
 import type { CoreAccount, KernelContext } from '../cpu/context.js';
 import { Role } from '../cpu/context.js';
@@ -27,7 +27,7 @@ import { copyOut, dispatchPkts } from './incoming.js';
 import { msgOutInit, xmitData } from './outgoing.js';
 import { peerAddAck } from './peer.js';
 import { ns32Diff, ns32 } from '../shm/clock.js';
-import { recordNs, type Histogram } from '../metrics/histo.js';
+import type { LatencyTally } from './latency.js';
 
 export type { HandoffHistograms } from './homa.js';
 
@@ -88,28 +88,23 @@ export function homaSoftirq(hm: Homa, head: number, now: number): number {
 
 /**
  * Records GRO->SoftIRQ (now - H.T_GRO, emulated ns) for every packet of the batch at `head`. The
- * packets of one NAPI pass share their stamp, so each run of equal stamps is one histogram
- * update with a count: the same histogram as one record per packet, for a fraction of the cost.
- * Values are clamped into the histogram's range as `recordNs` does (1 ns .. 100 s, rounded).
+ * packets of one NAPI pass share their stamp, so each run of equal stamps is one update with a
+ * count: the same histogram as one record per packet.
  */
-function recordGroToSoftirq(hist: Histogram, hdr: Int32Array, head: number, now32: number, dilation: number): void {
+function recordGroToSoftirq(tally: LatencyTally, hdr: Int32Array, head: number, now32: number,
+  dilation: number): void {
   let stamp = hdr[head * HW + H.T_GRO]!;
   let count = 0;
   for (let p = head; p >= 0; p = hdr[p * HW + H.NEXT]!) {
     const t = hdr[p * HW + H.T_GRO]!;
     if (t !== stamp) {
-      recordNsTimes(hist, ns32Diff(now32, stamp) / dilation, count);
+      tally.recordTimes(Math.round(ns32Diff(now32, stamp) / dilation), count);
       stamp = t;
       count = 0;
     }
     count++;
   }
-  if (count > 0) recordNsTimes(hist, ns32Diff(now32, stamp) / dilation, count);
-}
-
-/** `recordNs(h, ns)` done `count` times, as one update. */
-function recordNsTimes(h: Histogram, ns: number, count: number): void {
-  h.recordValueWithCount(ns < 1 ? 1 : ns > 100e9 ? 100e9 : Math.round(ns), count);
+  if (count > 0) tally.recordTimes(Math.round(ns32Diff(now32, stamp) / dilation), count);
 }
 
 /** SoftIRQ of one core: drains its backlog ring of GRO batches (role SOFTIRQ). */
@@ -125,11 +120,11 @@ export class SoftirqContext implements KernelContext {
     const n = ring.popBatch(this.batch, SOFTIRQ_BATCHES_PER_RUN);
     let pkts = 0;
     const hdr = hm.pktHdr;
-    const hist = hm.handoff.groToSoftirq;
+    const tally = hm.handoffTally.groToSoftirq;
     const now32 = ns32(now);
     const dilation = hm.cfg.dilation;
     for (let i = 0; i < n; i++) {
-      recordGroToSoftirq(hist, hdr, this.batch[i]!, now32, dilation);
+      recordGroToSoftirq(tally, hdr, this.batch[i]!, now32, dilation);
       pkts += homaSoftirq(hm, this.batch[i]!, now);
       hm.off.noteSoftirqEnd(hm.core);
     }
@@ -235,7 +230,24 @@ export function homaRecv(hm: Homa, rs: RecvState, now: number): number {
   return -1;
 }
 
-/** One attempt: an RPC slot (complete or failed), -1 (nothing: registered as waiting), -2 (try again). */
+/**
+ * Sets the bits `set` and clears the bits `clear` of flags[g] in one atomic step: one CAS when
+ * nobody else changes the word meanwhile, where an or and an and are two atomic operations.
+ */
+function flagsSetClear(flags: Int32Array, g: number, set: number, clear: number): void {
+  let f = flags[g]!; // a guess: a failed CAS returns the current word to retry with
+  for (;;) {
+    const old = Atomics.compareExchange(flags, g, f, (f | set) & ~clear);
+    if (old === f) return;
+    f = old;
+  }
+}
+
+/**
+ * One attempt: an RPC slot (complete or failed), -1 (nothing: registered as waiting), -2 (try
+ * again). Under the RPC lock the flags DELIVERED, PKTS_READY and FREE_PENDING (changed only by
+ * holders of that lock) are read with plain loads; an atomic load costs ~8 ns in V8.
+ */
 function recvOnce(hm: Homa, rs: RecvState, now: number): number {
   const t = rs.t;
   let g = Atomics.load(hm.tRpc, t);
@@ -262,15 +274,15 @@ function recvOnce(hm: Homa, rs: RecvState, now: number): number {
   }
   const st = hm.rState[g]!;
   if (hm.rGen[g] !== gen || st === RpcState.FREE || st === RpcState.DEAD
-    || (Atomics.load(hm.rFlags, g) & RpcFlag.DELIVERED) !== 0) {
+    || (hm.rFlags[g]! & RpcFlag.DELIVERED) !== 0) {
     hm.locks.unlock(lk);
     return -2;
   }
   // A hand-off picked up (from the thread's interest or the ready list): SoftIRQ->app latency.
-  recordNs(hm.handoff.softirqToApp, (now - hm.rHandoffNs[g]!) / hm.cfg.dilation);
+  // (Rounded here so that a Smi, not a boxed double, is passed on.)
+  hm.handoffTally.softirqToApp.record(Math.round((now - hm.rHandoffNs[g]!) / hm.cfg.dilation));
   if (hm.rError[g] !== 0) {
-    Atomics.and(hm.rFlags, g, ~RpcFlag.PKTS_READY);
-    Atomics.or(hm.rFlags, g, RpcFlag.DELIVERED);
+    flagsSetClear(hm.rFlags, g, RpcFlag.DELIVERED, RpcFlag.PKTS_READY);
     hm.locks.unlock(lk);
     return g;
   }
@@ -280,9 +292,8 @@ function recvOnce(hm: Homa, rs: RecvState, now: number): number {
   }
   // Complete: every byte arrived, nothing is queued, and no other thread is still copying.
   if (hm.rInLen[g]! >= 0 && hm.rInRemaining[g] === 0 && hm.rInHead[g]! < 0 && hm.rCopiers[g] === 0
-    && hm.rState[g] === RpcState.INCOMING && (Atomics.load(hm.rFlags, g) & RpcFlag.DELIVERED) === 0) {
-    Atomics.or(hm.rFlags, g, RpcFlag.DELIVERED);
-    Atomics.and(hm.rFlags, g, ~RpcFlag.PKTS_READY);
+    && hm.rState[g] === RpcState.INCOMING && (hm.rFlags[g]! & RpcFlag.DELIVERED) === 0) {
+    flagsSetClear(hm.rFlags, g, RpcFlag.DELIVERED, RpcFlag.PKTS_READY);
     if ((hm.rId[g]! & 1) === 1) {
       hm.rState[g] = RpcState.IN_SERVICE;
       hm.count(M.server_requests_done);

@@ -18,13 +18,14 @@ export function pagesFor(len: number): number {
 }
 
 /**
- * Allocates the pages of a `len`-byte message into `pages[g * 16 ..]` (unused entries -1).
- * Returns false (nothing held, counted) when the host has too few free pages.
+ * Allocates the pages of a `len`-byte message into `pages[g * 16 ..]`, whose entries are all -1
+ * (a list that holds no message: initHoma fills the lists with -1, freeMsgPages restores it, and
+ * an RPC gets at most one message per direction), so the unused ones stay -1. Returns false
+ * (nothing held, counted) when the host has too few free pages.
  */
 export function allocMsgPages(hm: Homa, pages: Int32Array, g: number, len: number): boolean {
   const base = g * MAX_BPAGES_PER_MSG;
   const n = pagesFor(len);
-  for (let i = 0; i < MAX_BPAGES_PER_MSG; i++) pages[base + i] = -1;
   for (let i = 0; i < n; i++) {
     const p = hm.pagePool.alloc();
     if (p < 0) {
