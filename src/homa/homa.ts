@@ -233,6 +233,11 @@ export class Homa {
   readonly pollScratch: Int32Array;
   /** Clock used only for time accounting (bypass ns), never for decisions. */
   clock: () => number = () => 0;
+  /**
+   * The same clock written into `dst[i]`: on the real clock this is `nowNsInto`, whose reading
+   * goes straight into a Float64Array instead of a boxed HeapNumber (no garbage per read).
+   */
+  clockInto: (dst: Float64Array, i: number) => void = (dst, i) => { dst[i] = this.clock(); };
 
   constructor(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, host: number, core: number,
     locks: LockTable, doorbells: Doorbells | null, fabric = false) {

@@ -20,7 +20,7 @@ import type { EmuConfig } from '../config/config.js';
 import type { AppThread, KernelContext } from '../cpu/context.js';
 import type { CoreEnv, CoreSetup, World } from '../run/world.js';
 import { Ctl } from '../cpu/control.js';
-import { nowNs } from '../shm/clock.js';
+import { nowNs, nowNsInto } from '../shm/clock.js';
 import { CACHE_LINE_BYTES, column, subLayout, type ColumnDesc, type LayoutDesc } from '../shm/layout.js';
 import { encodeHistogram } from '../metrics/histo.js';
 import {
@@ -161,6 +161,7 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
       const { cfg, sab, desc, host, core } = env;
       const hm = new Homa(cfg, sab, desc, host, core, env.locks, env.doorbells);
       hm.clock = clock;
+      if (clock === nowNs) hm.clockInto = nowNsInto;
       const nic = new Nic(cfg, sab, subLayout(desc, 'net'), host, core, hm.pktPool, hm.pktHdr, env.doorbells);
       hm.nic = nic;
       const steeringStats = new SteeringStats();
