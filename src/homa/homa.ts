@@ -64,14 +64,17 @@ export function lockCounts(cfg: EmuConfig): number[] {
 
 /** RPC states (homa_rpc.h). FREE = the slot is in the pool. */
 export const RpcState = { FREE: 0, OUTGOING: 1, INCOMING: 2, IN_SERVICE: 3, DEAD: 4 } as const;
-/** rpc.flags bits (atomics: SoftIRQ and the app both touch them). */
+/**
+ * rpc.flags bits. Every write is made under the RPC lock (plain read-modify-write); readers
+ * without the lock load atomically. The app's "I spin for the RPC lock" signal, the one thing
+ * written without that lock, is the separate counter `rpc.appNeedsLock` (`Homa.rAppNeedsLock`).
+ */
 export const RpcFlag = {
   /** Packets are queued and a hand-off is pending (the kernel's RPC_PKTS_READY). */
   PKTS_READY: 1,
-  /** An app thread spins for the RPC lock: SoftIRQ yields it between packets (APP_NEEDS_LOCK). */
-  APP_NEEDS_LOCK: 2,
-  /** On the socket's ready list. */
-  ON_READY: 4,
+  // 2 (APP_NEEDS_LOCK) moved to the counter rpc.appNeedsLock: SoftIRQ yields the lock between
+  // packets while it is non-zero.
+  // 4 (ON_READY) is retired: ready-list membership is `rpc.readyNext` (sock.ts NOT_READY).
   /** The complete message (or the error) was returned to the app. */
   DELIVERED: 16,
   /** Ended while app threads copied data out (rpc.copiers > 0): the last one frees the slot. */
@@ -161,6 +164,8 @@ export class Homa {
   readonly rGrantPrev: Int32Array; readonly rResends: Int32Array;
   /** App threads copying this RPC's packets out with its lock released (changed under the lock). */
   readonly rCopiers: Int32Array;
+  /** App threads spinning for the RPC lock (the kernel's APP_NEEDS_LOCK; atomic add/sub). */
+  readonly rAppNeedsLock: Int32Array;
   readonly rOutInitNs: Float64Array; readonly rBirthNs: Float64Array; readonly rStartNs: Float64Array;
   readonly rOutPages: Int32Array; readonly rInPages: Int32Array; readonly rGapStart: Int32Array; readonly rGapEnd: Int32Array;
 
@@ -303,6 +308,7 @@ export class Homa {
     this.rInTail = i32('rpc.inTail'); this.rInPrio = i32('rpc.inPrio'); this.rRecIncoming = i32('rpc.recIncoming');
     this.rGrantState = i32('rpc.grantState'); this.rActiveSlot = i32('rpc.activeSlot'); this.rGrantNext = i32('rpc.grantNext');
     this.rGrantPrev = i32('rpc.grantPrev'); this.rResends = i32('rpc.resends'); this.rCopiers = i32('rpc.copiers');
+    this.rAppNeedsLock = i32('rpc.appNeedsLock');
     this.rOutInitNs = f64('rpc.outInitNs'); this.rBirthNs = f64('rpc.birthNs'); this.rStartNs = f64('rpc.startNs');
     this.rOutPages = i32('rpc.outPages'); this.rInPages = i32('rpc.inPages');
     this.rGapStart = i32('rpc.gapStart'); this.rGapEnd = i32('rpc.gapEnd');

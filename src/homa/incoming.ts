@@ -8,9 +8,9 @@
  * aborts with ENOTCONN when no socket listens; a server ends the RPC), BUSY, NEED_ACK (answer
  * with an ACK), ACK (end acknowledged server RPCs), CUTOFFS — then one grant check for the
  * group (which releases the RPC lock) and the piggybacked acks. Between packets the RPC lock is
- * yielded to an app thread that set APP_NEEDS_LOCK. `copyOut` is the app's half: it detaches
- * the queued packets under the RPC lock, copies their payload into the message pages with the
- * lock released, frees them, and relocks. Every packet that arrives is counted by type and
+ * yielded to an app thread that spins for it (rpc.appNeedsLock, the kernel's APP_NEEDS_LOCK).
+ * `copyOut` is the app's half: it detaches the queued packets under the RPC lock, copies their
+ * payload into the message pages with the lock released, frees them, and relocks. Every packet that arrives is counted by type and
  * every packet slot is freed exactly once.
  */
 import {
@@ -154,9 +154,9 @@ function dataPkt(hm: Homa, g: number, p: number, now: number): void {
     }
   }
   if (!addPacket(hm, g, p)) return;
-  const f = hm.rFlags[g]!; // PKTS_READY and DELIVERED change only under the RPC lock, held here
+  const f = hm.rFlags[g]!; // rpc.flags changes only under the RPC lock, held here
   if ((f & (RpcFlag.PKTS_READY | RpcFlag.DELIVERED)) === 0) {
-    Atomics.or(hm.rFlags, g, RpcFlag.PKTS_READY);
+    hm.rFlags[g] = f | RpcFlag.PKTS_READY;
     rpcHandoff(hm, g, now);
   }
 }
@@ -244,9 +244,9 @@ export function rpcAbort(hm: Homa, g: number, lk: number, err: number, now: numb
   const gen = hm.rGen[g]!;
   grantEndRpc(hm, g, lk);
   if (hm.rGen[g] !== gen) return;
-  const f = Atomics.load(hm.rFlags, g);
+  const f = hm.rFlags[g]!; // RPC lock held
   if ((f & (RpcFlag.PKTS_READY | RpcFlag.DELIVERED)) === 0) {
-    Atomics.or(hm.rFlags, g, RpcFlag.PKTS_READY);
+    hm.rFlags[g] = f | RpcFlag.PKTS_READY;
     rpcHandoff(hm, g, now);
   }
 }
@@ -336,7 +336,7 @@ export function dispatchPkts(hm: Homa, head: number, now: number): void {
         if (g < 0) hm.count(M.server_cant_create_rpcs);
       }
       if (g >= 0) gen = hm.rGen[g]!;
-    } else if (g >= 0 && (Atomics.load(hm.rFlags, g) & RpcFlag.APP_NEEDS_LOCK) !== 0) {
+    } else if (g >= 0 && Atomics.load(hm.rAppNeedsLock, g) !== 0) {
       // Let the app thread that spins for the lock copy out (the kernel spins 100 ns here).
       hm.locks.unlock(lk);
       hm.locks.lock(lk);
@@ -405,7 +405,8 @@ function unknownRpc(hm: Homa, p: number, type: number, src: number, sport: numbe
  * The app's copy-out (homa_copy_to_user), RPC lock `lk` held on entry and on return: detaches
  * the queued packets (clearing PKTS_READY: packets that arrive later trigger a new hand-off),
  * releases the lock, copies each payload into the message pages and frees the packet, and
- * relocks (announcing APP_NEEDS_LOCK, so that SoftIRQ yields the lock, when it finds it held).
+ * relocks (announcing itself in rpc.appNeedsLock, so that SoftIRQ yields the lock, when it finds
+ * it held).
  * Returns false if the RPC ended meanwhile (the slot was freed here: the caller must not touch
  * it).
  */
@@ -414,7 +415,7 @@ export function copyOut(hm: Homa, g: number, lk: number): boolean {
   let p = hm.rInHead[g]!;
   hm.rInHead[g] = -1;
   hm.rInTail[g] = -1;
-  Atomics.and(hm.rFlags, g, ~RpcFlag.PKTS_READY);
+  hm.rFlags[g] = hm.rFlags[g]! & ~RpcFlag.PKTS_READY; // RPC lock held
   if (p < 0) return true;
   hm.rCopiers[g] = hm.rCopiers[g]! + 1;
   hm.locks.unlock(lk);
@@ -429,12 +430,12 @@ export function copyOut(hm: Homa, g: number, lk: number): boolean {
     p = next;
   }
   hm.count(M.recv_msg_bytes, bytes);
-  // Announce APP_NEEDS_LOCK only when the lock is busy (as recvOnce does): two atomic RMWs
+  // Announce the spin (rpc.appNeedsLock) only when the lock is busy (as recvOnce does): two atomic RMWs
   // saved per copy-out in the common, uncontended case.
   if (!hm.locks.trylock(lk)) {
-    Atomics.or(hm.rFlags, g, RpcFlag.APP_NEEDS_LOCK);
+    Atomics.add(hm.rAppNeedsLock, g, 1);
     hm.locks.lock(lk);
-    Atomics.and(hm.rFlags, g, ~RpcFlag.APP_NEEDS_LOCK);
+    Atomics.sub(hm.rAppNeedsLock, g, 1);
   }
   const copiers = hm.rCopiers[g]! - 1;
   hm.rCopiers[g] = copiers;

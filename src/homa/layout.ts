@@ -122,9 +122,11 @@ export const LINE = I32_PER_LINE;
  * g = host x rpcsPerHost + slot), S = hosts x HOMA_MAX_SOCKETS sockets, T = hosts x
  * HOMA_MAX_THREADS app threads. Who writes what (everyone may read; "lock" = held while writing):
  * - `rpc.*` (one column per field of homa_rpc): the RPC's bucket lock. Exceptions: `flags`
- *   (atomic bit ops: PKTS_READY, APP_NEEDS_LOCK, ON_READY, DELIVERED, FREE_PENDING, THROTTLED);
+ *   (PKTS_READY, DELIVERED, FREE_PENDING, THROTTLED: written only under the RPC lock, so with
+ *   plain read-modify-writes, read atomically by those that do not hold it); `appNeedsLock`
+ *   (atomic add/sub by app threads that spin for the RPC lock, never reset);
  *   `grantState`/`activeSlot`/`grantNext`/`grantPrev` (grant lock); `thrNext`/`thrPrev`
- *   (throttle lock); `readyNext` (socket lock); `bucketNext` (the bucket lock of its chain);
+ *   (throttle lock); `readyNext` (socket lock; -2 = not on the ready list); `bucketNext` (the bucket lock of its chain);
  *   message bytes in `outPages` before msgOutInit and in `inPages` during copy-out belong to
  *   the one app thread that fills/copies them (`copiers` counts the latter).
  * - `grant.*` per host: the grant lock, except `totalIncoming` and `needy` (atomics, written on
@@ -157,7 +159,7 @@ export function homaLayout(cfg: EmuConfig): LayoutDesc {
   for (const name of ['state', 'gen', 'id', 'peer', 'dport', 'sock', 'flags', 'error', 'silent', 'bucketNext',
     'doneTicks', 'readyNext', 'outLen', 'outNext', 'outGranted', 'outUnsched', 'outSchedPrio', 'thrNext', 'thrPrev',
     'inLen', 'inRemaining', 'inGranted', 'inUnsched', 'inRecvEnd', 'inNumGaps', 'inHead', 'inTail', 'inPrio',
-    'recIncoming', 'grantState', 'activeSlot', 'grantNext', 'grantPrev', 'resends', 'copiers']) {
+    'recIncoming', 'grantState', 'activeSlot', 'grantNext', 'grantPrev', 'resends', 'copiers', 'appNeedsLock']) {
     b.add(`rpc.${name}`, 'i32', n);
   }
   b.add('rpc.outInitNs', 'f64', n);

@@ -230,32 +230,27 @@ export function homaRecv(hm: Homa, rs: RecvState, now: number): number {
   return -1;
 }
 
-/**
- * Sets the bits `set` and clears the bits `clear` of flags[g] in one atomic step: one CAS when
- * nobody else changes the word meanwhile, where an or and an and are two atomic operations.
- */
+/** Sets the bits `set` and clears the bits `clear` of flags[g] (RPC lock held: plain). */
 function flagsSetClear(flags: Int32Array, g: number, set: number, clear: number): void {
-  let f = flags[g]!; // a guess: a failed CAS returns the current word to retry with
-  for (;;) {
-    const old = Atomics.compareExchange(flags, g, f, (f | set) & ~clear);
-    if (old === f) return;
-    f = old;
-  }
+  flags[g] = (flags[g]! | set) & ~clear;
 }
 
 /**
  * One attempt: an RPC slot (complete or failed), -1 (nothing: registered as waiting), -2 (try
- * again). Under the RPC lock the flags DELIVERED, PKTS_READY and FREE_PENDING (changed only by
- * holders of that lock) are read with plain loads; an atomic load costs ~8 ns in V8.
+ * again). Every rpc.flags bit changes only under the RPC lock, so while it is held the flags
+ * are read and written with plain accesses; an atomic operation costs ~8 ns in V8.
  */
 function recvOnce(hm: Homa, rs: RecvState, now: number): number {
   const t = rs.t;
   let g = Atomics.load(hm.tRpc, t);
   let gen: number;
   if (g >= 0) {
-    Atomics.store(hm.tRpc, t, -1);
+    // Plain: the hand-off removed this thread from the waiters before storing tRpc, so nobody
+    // else writes the word now; and the hand-off stored tGen before tRpc, so the atomic load
+    // of tRpc above makes tGen's value visible to a plain load.
+    hm.tRpc[t] = -1;
     rs.registered = false;
-    gen = Atomics.load(hm.tGen, t);
+    gen = hm.tGen[t]!;
   } else {
     if (rs.registered) return -1;
     const sl = hm.socketLock(rs.sockG);
@@ -268,9 +263,9 @@ function recvOnce(hm: Homa, rs: RecvState, now: number): number {
   }
   const lk = hm.rpcLock(g);
   if (!hm.locks.trylock(lk)) {
-    Atomics.or(hm.rFlags, g, RpcFlag.APP_NEEDS_LOCK);
+    Atomics.add(hm.rAppNeedsLock, g, 1);
     hm.locks.lock(lk);
-    Atomics.and(hm.rFlags, g, ~RpcFlag.APP_NEEDS_LOCK);
+    Atomics.sub(hm.rAppNeedsLock, g, 1);
   }
   const st = hm.rState[g]!;
   if (hm.rGen[g] !== gen || st === RpcState.FREE || st === RpcState.DEAD

@@ -16,7 +16,7 @@ import { HOMA_RPC_BUCKETS, LINE } from './layout.js';
 import { GrantState, HomaErr, RpcFlag, RpcState, type Homa } from './homa.js';
 import { M } from './metrics.js';
 import { freeMsgPages } from './pool.js';
-import { readyRemove } from './sock.js';
+import { NOT_READY, readyListed, readyRemove } from './sock.js';
 import { grantEndRpc } from './grant.js';
 import { throttleRemove } from './pacer.js';
 
@@ -63,12 +63,14 @@ function rpcInit(hm: Homa, g: number, sockG: number, id: number, peer: number, d
   hm.rDport[g] = dport;
   hm.rSock[g] = sockG;
   hm.rGen[g] = (hm.rGen[g]! + 1) | 0;
-  Atomics.store(hm.rFlags, g, 0);
+  hm.rFlags[g] = 0; // plain: nobody else writes a fresh slot's flags (see RpcFlag)
+  // Not reset: rpc.appNeedsLock, a counter that a stale app thread spinning for this slot's lock
+  // brings back to 0 itself.
   hm.rError[g] = 0;
   hm.rSilent[g] = 0;
   hm.rBucketNext[g] = -1;
   hm.rDoneTicks[g] = 0;
-  hm.rReadyNext[g] = -1;
+  hm.rReadyNext[g] = NOT_READY;
   hm.rOutLen[g] = -1;
   hm.rOutNext[g] = 0;
   hm.rOutGranted[g] = 0;
@@ -101,11 +103,23 @@ function rpcInit(hm: Homa, g: number, sockG: number, id: number, peer: number, d
   hm.rState[g] = state;
 }
 
+/**
+ * Unlinks an ending RPC from its socket's count (socket lock held). With sockLockOnArrival
+ * 'twice' every change of the count is made under the socket lock, so plain arithmetic is
+ * exact; with 'once' arrivals add without that lock (atomically), so this must subtract
+ * atomically too.
+ */
+function sockCountDown(hm: Homa, sockG: number): void {
+  if (hm.sockLockOnce) Atomics.sub(hm.sNumRpcs, sockG, 1);
+  else hm.sNumRpcs[sockG] = hm.sNumRpcs[sockG]! - 1;
+}
+
 /** Links a new RPC into its socket's count (socket lock, as the kernel links active_rpcs). */
 function sockLink(hm: Homa, sockG: number, delta: number): void {
   const lk = hm.socketLock(sockG);
   hm.locks.lock(lk);
-  Atomics.add(hm.sNumRpcs, sockG, delta);
+  if (hm.sockLockOnce) Atomics.add(hm.sNumRpcs, sockG, delta);
+  else hm.sNumRpcs[sockG] = hm.sNumRpcs[sockG]! + delta; // plain: see sockCountDown
   hm.locks.unlock(lk);
 }
 
@@ -166,7 +180,7 @@ export function rpcFreeSlot(hm: Homa, g: number): void {
   freeQueuedPackets(hm, g);
   freeMsgPages(hm, hm.rInPages, g);
   freeMsgPages(hm, hm.rOutPages, g);
-  Atomics.store(hm.rFlags, g, 0);
+  hm.rFlags[g] = 0; // RPC lock held
   hm.rGen[g] = (hm.rGen[g]! + 1) | 0;
   hm.rState[g] = RpcState.FREE;
   hm.rpcPool.free(g - hm.rpcBase);
@@ -188,12 +202,12 @@ export function rpcEnd(hm: Homa, g: number, lk: number): void {
   const sockG = hm.rSock[g]!;
   const sl = hm.socketLock(sockG);
   hm.locks.lock(sl);
-  if ((Atomics.load(hm.rFlags, g) & RpcFlag.ON_READY) !== 0) readyRemove(hm, sockG, g);
-  Atomics.sub(hm.sNumRpcs, sockG, 1);
+  if (readyListed(hm, g)) readyRemove(hm, sockG, g);
+  sockCountDown(hm, sockG);
   hm.locks.unlock(sl);
   hashRemove(hm, g);
   if (hm.rCopiers[g]! > 0) {
-    Atomics.or(hm.rFlags, g, RpcFlag.FREE_PENDING);
+    hm.rFlags[g] = hm.rFlags[g]! | RpcFlag.FREE_PENDING; // RPC lock held
     return;
   }
   rpcFreeSlot(hm, g);

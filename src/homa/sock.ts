@@ -10,7 +10,7 @@ import type { EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
 import { column, type LayoutDesc } from '../shm/layout.js';
 import { HOMA_MAX_SOCKETS } from './layout.js';
-import { RpcFlag, type Homa } from './homa.js';
+import type { Homa } from './homa.js';
 
 /** Main thread: binds `port` on `host` (idempotent); returns the host's socket number. */
 export function sockBind(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, host: number, port: number): number {
@@ -40,13 +40,25 @@ export function sockLookup(hm: Homa, port: number): number {
   return -1;
 }
 
+/**
+ * `rpc.readyNext` of an RPC that is not on its socket's ready list (-1 ends the list). The
+ * membership lives in this socket-locked column, not in an `rpc.flags` bit: a flags bit would
+ * need an atomic read-modify-write (other bits change without the socket lock) at every append
+ * and pop, where these are plain stores under the lock the list needs anyway.
+ */
+export const NOT_READY = -2;
+
+/** Whether RPC g is on its socket's ready list (socket lock held). */
+export function readyListed(hm: Homa, g: number): boolean {
+  return hm.rReadyNext[g] !== NOT_READY;
+}
+
 /** Appends RPC g to the socket's ready list (socket lock held). */
 export function readyAppend(hm: Homa, sockG: number, g: number): void {
   hm.rReadyNext[g] = -1;
   const tail = hm.sReadyTail[sockG]!;
   if (tail < 0) hm.sReadyHead[sockG] = g; else hm.rReadyNext[tail] = g;
   hm.sReadyTail[sockG] = g;
-  Atomics.or(hm.rFlags, g, RpcFlag.ON_READY);
 }
 
 /** Pops the head of the ready list, or -1 (socket lock held). */
@@ -56,8 +68,7 @@ export function readyPop(hm: Homa, sockG: number): number {
   const next = hm.rReadyNext[g]!;
   hm.sReadyHead[sockG] = next;
   if (next < 0) hm.sReadyTail[sockG] = -1;
-  hm.rReadyNext[g] = -1;
-  Atomics.and(hm.rFlags, g, ~RpcFlag.ON_READY);
+  hm.rReadyNext[g] = NOT_READY;
   return g;
 }
 
@@ -70,6 +81,5 @@ export function readyRemove(hm: Homa, sockG: number, g: number): void {
   const next = hm.rReadyNext[g]!;
   if (prev < 0) hm.sReadyHead[sockG] = next; else hm.rReadyNext[prev] = next;
   if (hm.sReadyTail[sockG] === g) hm.sReadyTail[sockG] = prev;
-  hm.rReadyNext[g] = -1;
-  Atomics.and(hm.rFlags, g, ~RpcFlag.ON_READY);
+  hm.rReadyNext[g] = NOT_READY;
 }

@@ -97,7 +97,8 @@ export function initHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDes
     const c = desc.columns[name]!;
     if (c.type === 'f64') column(sab, desc, name, 'f64').fill(v); else column(sab, desc, name, 'i32').fill(v);
   };
-  for (const name of ['rpc.bucketNext', 'rpc.readyNext', 'rpc.outLen', 'rpc.thrNext', 'rpc.thrPrev', 'rpc.inLen',
+  fill('rpc.readyNext', -2); // NOT_READY (sock.ts)
+  for (const name of ['rpc.bucketNext', 'rpc.outLen', 'rpc.thrNext', 'rpc.thrPrev', 'rpc.inLen',
     'rpc.inHead', 'rpc.inTail', 'rpc.activeSlot', 'rpc.grantNext', 'rpc.grantPrev', 'rpc.outPages', 'rpc.inPages',
     'grant.active', 'grant.listHead', 'pacer.thrHead', 'pacer.thrTail', 'sock.port', 'sock.readyHead', 'sock.readyTail',
     'sock.waiters', 'sock.waiterCores', 'sock.cbuckets', 'sock.sbuckets', 'thr.rpc']) fill(name, -1);

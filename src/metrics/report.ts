@@ -79,6 +79,7 @@ export function formatReport(r: EmulateResult): string {
   out.push(`Canaries: ${can.length === 0 ? 'none' : can.map(([k, v]) => `${k} ${fmtRate(v)}`).join(', ')}`);
   const a = r.accounting;
   out.push(`Accounting: packets sent ${a.sent} = received ${a.received} + dropped ${a.dropped}: ${a.networkBalanced ? 'ok' : 'NOT BALANCED'}; payload mismatches ${a.mismatches}; slots unaccounted ${Object.values(a.leaks).reduce((x, y) => x + Math.abs(y), 0)}`);
-  for (const w of r.warnings) out.push(`WARNING: ${w}`);
+  // Fidelity warnings were printed with the header; the rest close the report.
+  for (const w of r.warnings) if (!r.fidelity.warnings.includes(w)) out.push(`WARNING: ${w}`);
   return out.join('\n');
 }
