@@ -33,9 +33,9 @@ import { LayoutBuilder, type LayoutDesc } from '../shm/layout.js';
 import { BPAGE_BYTES, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE } from '../homa/layout.js';
 import { HOMA_ERR_NAMES, type Homa, type PayloadSource } from '../homa/homa.js';
 import { msgByteAddr } from '../homa/pool.js';
-import { RecvState, homaRecv, homaReply, homaRpcDone, homaSendRequest } from '../homa/plumbing.js';
+import { RecvState, homaReply, homaRpcDone, homaSendRequest } from '../homa/plumbing.js';
 import { sockLookup } from '../homa/sock.js';
-import { M } from '../homa/metrics.js';
+import { recvOrWait } from './recv-wait.js';
 import { CP_NODE_RTTS_PER_PORT, RttSamples } from '../metrics/digest.js';
 import { encodeHistogram, mergeEncoded, newHistogram, recordNs, type Histogram } from '../metrics/histo.js';
 import { parseWorkload, type Workload } from './dist.js';
@@ -303,14 +303,6 @@ class Recorder {
 }
 
 /** Ends a wait and adds it to Homa's wait_none/fast/block, poll_ns and blocked_ns counters. */
-function countWait(hm: Homa, wait: WaitState, now: number): void {
-  const poll0 = wait.pollNs;
-  const blocked0 = wait.blockedNs;
-  const outcome = wait.ready(now);
-  hm.count(outcome === 'none' ? M.wait_none : outcome === 'fast' ? M.wait_fast : M.wait_block);
-  hm.count(M.poll_ns, wait.pollNs - poll0);
-  hm.count(M.blocked_ns, wait.blockedNs - blocked0);
-}
 
 /** State one client port's threads on this core share (plain; the outstanding count is shared memory). */
 class ClientPort {
@@ -407,7 +399,7 @@ export class CpNodeSender implements AppThread, PayloadSource {
   private started = false;
   private readonly rngLen: Rng;
   private readonly rngDst: Rng;
-  private readonly rs: RecvState;
+  readonly rs: RecvState;
   readonly wait: WaitState;
 
   constructor(private readonly port: ClientPort, private readonly workload: Workload, private readonly dstHosts: Int32Array,
@@ -443,12 +435,8 @@ export class CpNodeSender implements AppThread, PayloadSource {
     const port = this.port;
     const hm = port.hm;
     if (this.phase === S_WAIT) {
-      const r = homaRecv(hm, this.rs, now);
-      if (r < 0) {
-        if (this.wait.poll(now) === 'block' && this.rs.registered) this.state = AppState.BLOCKED;
-        return 0;
-      }
-      countWait(hm, this.wait, now);
+      const r = recvOrWait(hm, this, now);
+      if (r < 0) return 0;
       port.complete(r, this.recorder!, now);
       this.phase = S_SEND;
       return 1;
@@ -517,7 +505,7 @@ export class CpNodeReceiver implements AppThread {
   readonly wakeWords: Int32Array;
   readonly wakeIndex: number;
   readonly recorder = new Recorder();
-  private readonly rs: RecvState;
+  readonly rs: RecvState;
   readonly wait: WaitState;
   private waiting = false;
   private st: number;
@@ -542,13 +530,9 @@ export class CpNodeReceiver implements AppThread {
     const hm = this.port.hm;
     if (this.seat !== null && this.seat.resumed) { this.seat.resume(this.wait); this.waiting = true; }
     if (!this.waiting) { this.wait.start(now); this.waiting = true; }
-    const r = homaRecv(hm, this.rs, now);
-    if (r < 0) {
-      if (this.wait.poll(now) === 'block' && this.rs.registered) this.state = AppState.BLOCKED;
-      return 0;
-    }
+    const r = recvOrWait(hm, this, now);
+    if (r < 0) return 0;
     this.waiting = false;
-    countWait(hm, this.wait, now);
     this.port.complete(r, this.recorder, now);
     return 1;
   }
@@ -644,7 +628,7 @@ export class CpNodeServer implements AppThread, PayloadSource {
   private g = -1;
   private serviceUntil = 0;
   private readonly serviceNs: number;
-  private readonly rs: RecvState;
+  readonly rs: RecvState;
   readonly wait: WaitState;
   private waiting = false;
   private readonly oneWay: boolean;
@@ -679,13 +663,9 @@ export class CpNodeServer implements AppThread, PayloadSource {
     if (this.phase === V_RECV) {
       if (this.seat !== null && this.seat.resumed) { this.seat.resume(this.wait); this.waiting = true; }
       if (!this.waiting) { this.wait.start(now); this.waiting = true; }
-      const r = homaRecv(hm, this.rs, now);
-      if (r < 0) {
-        if (this.wait.poll(now) === 'block' && this.rs.registered) this.state = AppState.BLOCKED;
-        return 0;
-      }
+      const r = recvOrWait(hm, this, now);
+      if (r < 0) return 0;
       this.waiting = false;
-      countWait(hm, this.wait, now);
       if (hm.rError[r] !== 0) return 1;
       this.g = r;
       this.serviceUntil = now + this.serviceNs;

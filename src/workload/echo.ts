@@ -17,9 +17,9 @@ import { WaitState } from '../policy/wait.js';
 import { BPAGE_BYTES, HOMA_MAX_MESSAGE_LENGTH, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, AppResult, APP_RESULT_FIELDS } from '../homa/layout.js';
 import { HOMA_ERR_NAMES, type Homa, type PayloadSource } from '../homa/homa.js';
 import { msgByteAddr } from '../homa/pool.js';
-import { RecvState, homaRecv, homaReply, homaRpcDone, homaSendRequest } from '../homa/plumbing.js';
+import { RecvState, homaReply, homaRpcDone, homaSendRequest } from '../homa/plumbing.js';
 import { sockLookup } from '../homa/sock.js';
-import { M } from '../homa/metrics.js';
+import { recvOrWait } from './recv-wait.js';
 
 /** One echo client thread: sends `lengths` (in order; again and again if `loop`) to (dstHost, dstPort). */
 export interface EchoClientSpec {
@@ -177,14 +177,6 @@ function errorMessage(code: string, len: number): string {
 }
 
 /** Ends a wait and adds it to Homa's wait_none/fast/block, poll_ns and blocked_ns counters. */
-function countWait(hm: Homa, wait: WaitState, now: number): void {
-  const poll0 = wait.pollNs;
-  const blocked0 = wait.blockedNs;
-  const outcome = wait.ready(now);
-  hm.count(outcome === 'none' ? M.wait_none : outcome === 'fast' ? M.wait_fast : M.wait_block);
-  hm.count(M.poll_ns, wait.pollNs - poll0);
-  hm.count(M.blocked_ns, wait.blockedNs - blocked0);
-}
 
 const C_SEND = 0;
 const C_WAIT = 1;
@@ -200,7 +192,7 @@ export class EchoClient implements AppThread, PayloadSource {
   private idx = 0;
   private g = -1;
   private len = 0;
-  private readonly rs: RecvState;
+  readonly rs: RecvState;
   readonly wait: WaitState;
   private readonly row: number;
 
@@ -247,13 +239,8 @@ export class EchoClient implements AppThread, PayloadSource {
       this.wait.start(now);
       return 1;
     }
-    const r = homaRecv(hm, this.rs, now);
-    if (r < 0) {
-      // Sleep only when registered as waiting (a hand-off then wakes the thread); else poll on.
-      if (this.wait.poll(now) === 'block' && this.rs.registered) this.state = AppState.BLOCKED;
-      return 0;
-    }
-    countWait(hm, this.wait, now);
+    const r = recvOrWait(hm, this, now);
+    if (r < 0) return 0;
     this.finish(r, now);
     return 1;
   }
@@ -337,7 +324,7 @@ export class EchoServer implements AppThread, PayloadSource {
   private g = -1;
   private serviceUntil = 0;
   private readonly serviceNs: number;
-  private readonly rs: RecvState;
+  readonly rs: RecvState;
   readonly wait: WaitState;
   private waiting = false;
   private readonly row: number;
@@ -376,13 +363,9 @@ export class EchoServer implements AppThread, PayloadSource {
     const hm = this.hm;
     if (this.phase === S_RECV) {
       if (!this.waiting) { this.wait.start(now); this.waiting = true; }
-      const r = homaRecv(hm, this.rs, now);
-      if (r < 0) {
-        if (this.wait.poll(now) === 'block' && this.rs.registered) this.state = AppState.BLOCKED;
-        return 0;
-      }
+      const r = recvOrWait(hm, this, now);
+      if (r < 0) return 0;
       this.waiting = false;
-      countWait(hm, this.wait, now);
       this.g = r;
       if (hm.rError[r] !== 0) { this.g = -1; return 1; }
       this.serviceUntil = now + this.serviceNs;

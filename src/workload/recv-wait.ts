@@ -1,0 +1,45 @@
+/**
+ * How an app thread waits for a message (homa_wait_shared seen from the thread): one recvmsg
+ * attempt per step; when nothing is complete the thread keeps polling until its WaitState says
+ * to block, and it sleeps only once registered as a waiter (a hand-off then wakes it through
+ * its wake word). When a message arrives, the wait's outcome (wait_none / wait_fast /
+ * wait_block) and its poll and blocked time go to Homa's counters. Shared by the echo and the
+ * cp_node threads so they wait exactly alike.
+ */
+import { AppState } from '../cpu/context.js';
+import type { Homa } from '../homa/homa.js';
+import { M } from '../homa/metrics.js';
+import { homaRecv, type RecvState } from '../homa/plumbing.js';
+import type { WaitState } from '../policy/wait.js';
+
+/** What a waiting thread exposes to `recvOrWait`. */
+export interface RecvWaiter {
+  readonly rs: RecvState;
+  readonly wait: WaitState;
+  state: number;
+}
+
+/** Counts how a finished wait went (wait_none / wait_fast / wait_block, poll and blocked ns). */
+export function countWait(hm: Homa, wait: WaitState, now: number): void {
+  const poll0 = wait.pollNs;
+  const blocked0 = wait.blockedNs;
+  const outcome = wait.ready(now);
+  hm.count(outcome === 'none' ? M.wait_none : outcome === 'fast' ? M.wait_fast : M.wait_block);
+  hm.count(M.poll_ns, wait.pollNs - poll0);
+  hm.count(M.blocked_ns, wait.blockedNs - blocked0);
+}
+
+/**
+ * One recvmsg attempt of thread `t`: returns the RPC slot of a complete (or failed) message and
+ * counts the finished wait, or returns -1 having polled once more (and set the thread BLOCKED
+ * when its wait says block and it is registered as waiting).
+ */
+export function recvOrWait(hm: Homa, t: RecvWaiter, now: number): number {
+  const r = homaRecv(hm, t.rs, now);
+  if (r < 0) {
+    if (t.wait.poll(now) === 'block' && t.rs.registered) t.state = AppState.BLOCKED;
+    return -1;
+  }
+  countWait(hm, t.wait, now);
+  return r;
+}
