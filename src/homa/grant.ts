@@ -215,16 +215,7 @@ function unmanage(hm: Homa, g: number): void {
 /** promote_rpc: an inactive RPC's rank may have changed: reposition it, maybe activate it. */
 function promote(hm: Homa, g: number): void {
   listRemove(hm, g);
-  const s = emptySlot(hm);
-  if (s >= 0) { activate(hm, g, s); return; }
-  const v = findVictim(hm, g);
-  if (v >= 0) {
-    const bumped = deactivate(hm, v);
-    listInsert(hm, bumped);
-    activate(hm, g, v);
-    return;
-  }
-  listInsert(hm, g);
+  manage(hm, g);
 }
 
 /** homa_grant_end_rpc: RPC g ends (RPC lock `lk` held, still held after). */

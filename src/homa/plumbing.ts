@@ -156,13 +156,7 @@ export function homaSendRequest(hm: Homa, sockG: number, dstHost: number, dstPor
   if (g < 0) return g;
   const lk = hm.rpcLock(g);
   hm.locks.unlock(lk);
-  if (!allocMsgPages(hm, hm.rOutPages, g, len)) {
-    hm.locks.lock(lk);
-    rpcEnd(hm, g, lk);
-    hm.locks.unlock(lk);
-    return -HomaErr.ENOMEM;
-  }
-  fillMsg(hm, hm.rOutPages, g, len, src);
+  if (!loadMessage(hm, g, lk, len, src)) return -HomaErr.ENOMEM;
   hm.locks.lock(lk);
   msgOutInit(hm, g, len, now);
   hm.rStartNs[g] = now;
@@ -171,6 +165,21 @@ export function homaSendRequest(hm: Homa, sockG: number, dstHost: number, dstPor
   hm.count(M.client_requests_started);
   hm.count(M.sent_msg_bytes, len);
   return g;
+}
+
+/**
+ * The sendmsg copy (RPC lock `lk` NOT held): takes pages for `len` bytes of RPC g's outgoing
+ * message and fills them from `src`. With too few pages it ends the RPC and returns false.
+ */
+function loadMessage(hm: Homa, g: number, lk: number, len: number, src: PayloadSource): boolean {
+  if (!allocMsgPages(hm, hm.rOutPages, g, len)) {
+    hm.locks.lock(lk);
+    rpcEnd(hm, g, lk);
+    hm.locks.unlock(lk);
+    return false;
+  }
+  fillMsg(hm, hm.rOutPages, g, len, src);
+  return true;
 }
 
 /**
@@ -188,13 +197,7 @@ export function homaReply(hm: Homa, g: number, len: number, src: PayloadSource, 
     return bad !== 0 ? bad : -HomaErr.EINVAL;
   }
   hm.off.noteAppActive(hm.core, now);
-  if (!allocMsgPages(hm, hm.rOutPages, g, len)) {
-    hm.locks.lock(lk);
-    rpcEnd(hm, g, lk);
-    hm.locks.unlock(lk);
-    return -HomaErr.ENOMEM;
-  }
-  fillMsg(hm, hm.rOutPages, g, len, src);
+  if (!loadMessage(hm, g, lk, len, src)) return -HomaErr.ENOMEM;
   hm.locks.lock(lk);
   freeMsgPages(hm, hm.rInPages, g);
   hm.rState[g] = RpcState.OUTGOING;
