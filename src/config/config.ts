@@ -8,12 +8,14 @@
 import { ConfigError } from './errors.js';
 import { OPTIONS, OPTION_BY_KEY, type IdleMode, type OptionSpec } from './options.js';
 import { parseWakeupPlacement } from '../policy/placement.js';
+import { loadCostProfile } from '../cpu/cost-profile.js';
 
 export interface EmuConfig {
   hosts: number; cores: number; channels: number; coreLayout: 'default' | 'gen3' | 'gen3-alt'; gen3SoftirqCores: string;
   pacerCore: number; timerCore: number;
   idleMode: IdleMode; idleSpinUsecs: number; parkTimeoutUsecs: number; appSliceUsecs: number;
   stolenThresholdUsecs: number; ringSlots: number;
+  clock: 'virtual' | 'wall'; costProfile: string; costScale: number; syncWindowNs: number; deterministic: boolean; maxWallS: number;
   durationMs: number; warmupMs: number; dilation: number; seed: number; watchdogMs: number;
   linkMbps: number; mtu: number; propDelayUsecs: number; rss: 'ip' | 'ip-ports'; lossRate: number;
   switchQueuePkts: number; packetSlots: number;
@@ -96,6 +98,10 @@ export function resolveConfig(partial: Record<string, unknown> = {}): EmuConfig 
   const cfg = c as unknown as EmuConfig;
   checkCutoffs(cfg);
   parseWakeupPlacement(cfg.wakeupPlacement);
+  if (cfg.clock === 'virtual' && cfg.dilation !== 1) {
+    throw new ConfigError('dilation', '1 with --clock virtual (dilation stretches wall time; use --clock wall)', cfg.dilation);
+  }
+  if (cfg.clock === 'virtual') loadCostProfile(cfg.costProfile);
   return Object.freeze(cfg);
 }
 

@@ -28,6 +28,7 @@ export interface OptionSpec {
 }
 
 export const IDLE_MODES = ['poll', 'park', 'hybrid'] as const;
+export const CLOCK_MODES = ['virtual', 'wall'] as const;
 export type IdleMode = (typeof IDLE_MODES)[number];
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -47,9 +48,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'stolenThresholdUsecs', flag: 'stolen-threshold-usecs', group: 'cpu', kind: 'number', def: 50, min: 1, max: 1e6, unit: 'us', help: 'a gap in a core loop longer than this counts as stolen time' },
   { key: 'ringSlots', flag: 'ring-slots', group: 'cpu', kind: 'int', def: 4096, min: 16, max: 1 << 22, pow2: true, help: 'capacity of every packet ring (NIC TX, RX channels, SoftIRQ backlogs)' },
   // --- run ---
-  { key: 'durationMs', flag: 'duration-ms', group: 'run', kind: 'number', def: 3000, min: 1, max: 3.6e6, unit: 'ms', help: 'measured window (wall clock)' },
-  { key: 'warmupMs', flag: 'warmup-ms', group: 'run', kind: 'number', def: 500, min: 0, max: 3.6e6, unit: 'ms', help: 'warm-up before measuring' },
-  { key: 'dilation', flag: 'dilation', group: 'run', kind: 'number', def: 1, min: 1, max: 1e6, help: 'stretch every emulated duration D times in wall time; reported times are divided by D' },
+  { key: 'clock', flag: 'clock', group: 'run', kind: 'enum', def: 'virtual', values: CLOCK_MODES, help: 'virtual: per-core virtual clocks charged by the cost profile (figures independent of the host); wall: the host clock stretched by --dilation (needs a CPU per worker thread)' },
+  { key: 'costProfile', flag: 'cost-profile', group: 'run', kind: 'string', def: 'xl170', help: 'virtual clock: CPU cost of each stage: xl170 (the kernel on CloudLab xl170), measured (this host\'s JavaScript time x --cost-scale), or a JSON file' },
+  { key: 'costScale', flag: 'cost-scale', group: 'run', kind: 'number', def: 1, min: 0, max: 1e6, help: 'virtual clock: multiply every stage of the cost profile' },
+  { key: 'syncWindowNs', flag: 'sync-window-ns', group: 'run', kind: 'number', def: 1000, min: 0, max: 1e9, unit: 'ns', help: 'virtual clock: how far (emulated ns) a core may run ahead of the slowest; larger is faster, smaller more exact' },
+  { key: 'deterministic', flag: 'deterministic', group: 'run', kind: 'bool', def: false, help: 'virtual clock: window 0 and cores take turns in virtual-time order, so one seed gives identical figures (slower)' },
+  { key: 'maxWallS', flag: 'max-wall-s', group: 'run', kind: 'number', def: 0, min: 0, max: 1e6, unit: 's', help: 'virtual clock: stop after this much wall time even if the emulated window is not over (0 = no limit); the report says so' },
+  { key: 'durationMs', flag: 'duration-ms', group: 'run', kind: 'number', def: 3000, min: 0.001, max: 3.6e6, unit: 'ms', help: 'measured window: emulated ms with --clock virtual, wall ms with --clock wall' },
+  { key: 'warmupMs', flag: 'warmup-ms', group: 'run', kind: 'number', def: 500, min: 0, max: 3.6e6, unit: 'ms', help: 'warm-up before measuring (emulated ms with --clock virtual, wall ms with --clock wall)' },
+  { key: 'dilation', flag: 'dilation', group: 'run', kind: 'number', def: 1, min: 1, max: 1e6, help: '--clock wall only: stretch every emulated duration D times in wall time; reported times are divided by D' },
   { key: 'seed', flag: 'seed', group: 'run', kind: 'int', def: 1, min: 0, max: 2 ** 31 - 1, help: 'seed of every random choice (workloads, loss, placement)' },
   { key: 'watchdogMs', flag: 'watchdog-ms', group: 'run', kind: 'number', def: 5000, min: 100, max: 600000, unit: 'ms', help: 'workers that do not stop this long after the stop signal are terminated' },
   // --- network ---

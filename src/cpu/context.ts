@@ -47,6 +47,12 @@ export interface KernelContext {
   run(now: number, acct: CoreAccount): number;
   /** Cheap check used before parking: is there work right now? (Atomics loads only.) */
   hasWork(): boolean;
+  /**
+   * Virtual time: when this context next has work (<= now: due now; Infinity: nothing until
+   * another core hands it something), from the stamps of what waits in its rings or its own
+   * schedule. Without it the core assumes `hasWork() ? now : Infinity`.
+   */
+  nextNs?(now: number): number;
 }
 
 /**
@@ -72,4 +78,11 @@ export interface AppThread {
   readonly wakeIndex: number;
   /** Runs until it yields, blocks or has used `sliceNs`; returns work done (0 = only polled). */
   step(now: number, sliceNs: number): number;
+  /**
+   * Virtual time: when this thread next wants the CPU (a stamped hand-off plus the wake-up
+   * latency, its next scheduled send, the end of its polling). Without it: now if RUNNABLE, now
+   * if BLOCKED with its wake word set, else Infinity. A RUNNABLE thread waiting for a later time
+   * is busy-polling: the core's time until then is app time, not idle.
+   */
+  nextNs?(now: number): number;
 }

@@ -7,6 +7,7 @@
  */
 import { LayoutBuilder, type LayoutDesc } from '../shm/layout.js';
 import { NUM_ROLES } from './context.js';
+import { vsyncLayout } from './vsync.js';
 
 export const Phase = { STARTING: 0, WARMUP: 1, MEASURE: 2, STOP: 3 } as const;
 
@@ -25,8 +26,12 @@ export const Ctl = {
    * stopped, so no packet a core sent during its last pass goes unaccounted.
    */
   FABRIC_STOP: 80,
+  /** Virtual time: workers not parked now (a blocked worker spins only while these fit the host's CPUs). */
+  AWAKE: 96,
+  /** Never written: the word the jitter test hook sleeps on. */
+  JITTER_SLEEP: 112,
 } as const;
-export const CTL_WORDS = 96;
+export const CTL_WORDS = 128;
 
 /** Float64 fields of one core's stat row. */
 export const CoreStat = {
@@ -47,8 +52,16 @@ export const CoreStat = {
   STALLS: NUM_ROLES + 8,
   APP_STEPS: NUM_ROLES + 9,
   WORK_UNITS: NUM_ROLES + 10,
+  /** Virtual time: times this core had to wait for slower workers (host time, not emulated). */
+  SYNC_WAITS: NUM_ROLES + 11,
+  /** Virtual time: passes where something claimed work and did none (the clock was nudged). */
+  STUCK_PASSES: NUM_ROLES + 12,
+  /** Virtual time, fidelity: items that arrived stamped before a jump this core had made, and by how much (sum, max). */
+  LATE_ITEMS: NUM_ROLES + 13,
+  LATE_NS: NUM_ROLES + 14,
+  LATE_MAX_NS: NUM_ROLES + 15,
 } as const;
-export const CORE_STAT_FIELDS = NUM_ROLES + 12;
+export const CORE_STAT_FIELDS = NUM_ROLES + 16;
 
 /** Layout of the runtime's own columns (the world's are added under `world.`). */
 export function runtimeLayout(totalWorkers: number, clockWords: number, doorbellWords: number): LayoutBuilder {
@@ -56,7 +69,8 @@ export function runtimeLayout(totalWorkers: number, clockWords: number, doorbell
     .add('ctl', 'i32', CTL_WORDS)
     .add('clock', 'i32', clockWords)
     .add('doorbells', 'i32', doorbellWords)
-    .add('coreStats', 'f64', totalWorkers * CORE_STAT_FIELDS);
+    .add('coreStats', 'f64', totalWorkers * CORE_STAT_FIELDS)
+    .addAll('vsync', vsyncLayout(totalWorkers));
 }
 
 export type { LayoutDesc };

@@ -38,6 +38,8 @@ export interface CoreLoopEnv {
   readonly appsPreCountedN?: number;
   /** The fabric worker: stops on Ctl.FABRIC_STOP (after every core) rather than on the STOP phase. */
   readonly fabric?: boolean;
+  /** The worker's clock object: in wall mode it carries the latest wall reading, for stamps. */
+  readonly vc?: { t: number };
   onMeasureStart?(now: number): void;
 }
 
@@ -117,8 +119,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
   const parkTimeoutMs = cfg.parkTimeoutUsecs / 1000;
   const sliceNs = cfg.appSliceUsecs * 1000 * cfg.dilation;
   const stolenNs = cfg.stolenThresholdUsecs * 1000;
-  const core = env.globalCore % cfg.cores;
-  void core;
+  const vc = env.vc ?? null;
 
   let phase = Atomics.load(ctl, Ctl.PHASE);
   let activeApps = countActive(apps);
@@ -172,6 +173,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
     let work = 0;
     for (let i = 0; i < contexts.length; i++) {
       const ctx = contexts[i]!;
+      if (vc !== null) vc.t = now;
       const w = ctx.run(now, acct);
       if (w > 0) {
         const t = nowNs();
@@ -187,6 +189,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
       for (let k = 0; k < apps.length; k++) {
         const a = apps[(nextApp + k) % apps.length]!;
         if (a.state !== AppState.RUNNABLE) continue;
+        if (vc !== null) vc.t = now;
         const w = a.step(now, sliceNs);
         stats[base + CoreStat.APP_STEPS]!++;
         if (w > 0) {

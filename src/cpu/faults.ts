@@ -69,6 +69,13 @@ export class StallSchedule {
     return this.starts.length > 0;
   }
 
+  /** Start of the next stall (Infinity if none): virtual time treats it as an event. */
+  nextStartNs(): number {
+    let t = Infinity;
+    for (let i = 0; i < this.starts.length; i++) if (this.starts[i]! < t) t = this.starts[i]!;
+    return t;
+  }
+
   /** If a stall is due at `now`, returns its duration in ns and schedules the next; else 0. */
   due(now: number): number {
     for (let i = 0; i < this.starts.length; i++) {

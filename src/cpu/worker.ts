@@ -15,6 +15,9 @@ import type { CoreEnv } from '../run/world.js';
 import { Ctl, Phase } from './control.js';
 import { countActive, runCoreLoop } from './core-loop.js';
 import { parseStalls, StallSchedule } from './faults.js';
+import { resolveCosts, zeroCosts } from './cost-profile.js';
+import { VClock, VSync } from './vsync.js';
+import { runVirtualCoreLoop } from './vcore-loop.js';
 
 export interface CoreTask {
   worldName: string;
@@ -26,6 +29,16 @@ export interface CoreTask {
   /** The fabric worker (index hosts*cores) rather than an emulated core. */
   fabric: boolean;
   totalWorkers: number;
+  /** Host CPUs (virtual time: a blocked worker spins only while the awake ones fit them). */
+  hostCpus: number;
+}
+
+/** Test hook (host independence): HOMA_EMU_TEST_JITTER=seed,maxMs,every sleeps at random in core loops. */
+function jitterFromEnv(): { seed: number; maxMs: number; every: number } | null {
+  const v = process.env['HOMA_EMU_TEST_JITTER'];
+  if (v === undefined || v === '') return null;
+  const [seed, maxMs, every] = v.split(',').map(Number);
+  return { seed: seed ?? 1, maxMs: maxMs ?? 5, every: every ?? 200 };
 }
 
 export interface CoreSummary {
@@ -57,11 +70,16 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
   const doorbells = new Doorbells(column(sab, desc, 'doorbells', 'i32'), task.totalWorkers);
   try {
     attachClock(column(sab, desc, 'clock', 'i32'));
-    const locks = new LockTable(sab, subLayout(desc, 'locks'), task.lockSpec, globalCore);
+    const virtual = cfg.clock === 'virtual';
+    const vc = new VClock(virtual, virtual ? resolveCosts(cfg.costProfile, cfg.costScale) : zeroCosts());
+    const sync = virtual ? new VSync(sab, subLayout(desc, 'vsync'), task.totalWorkers, globalCore, cfg.syncWindowNs, cfg.deterministic) : null;
+    if (sync !== null) doorbells.attachVirtual(vc, sync);
+    const locks = new LockTable(sab, subLayout(desc, 'locks'), task.lockSpec, globalCore, virtual ? { vclock: vc } : undefined);
     const world = await loadWorld(task.worldName);
-    const env: CoreEnv = { cfg, sab, desc: subLayout(desc, 'world'), globalCore, host, core, locks, doorbells, ctl };
+    const env: CoreEnv = { cfg, sab, desc: subLayout(desc, 'world'), globalCore, host, core, locks, doorbells, ctl, vc };
     const setup = fabric ? await world.setupFabric!(env) : await world.setupCore(env);
-    const stalls = fabric ? null : new StallSchedule(parseStalls(cfg.stall, cfg.hosts, cfg.cores), globalCore, nowNs(), cfg.dilation);
+    const stalls = fabric ? null : new StallSchedule(parseStalls(cfg.stall, cfg.hosts, cfg.cores), globalCore,
+      virtual ? 0 : nowNs(), virtual ? 1 : cfg.dilation);
 
     // Count this core's app threads before announcing READY, so a run that stops when every app
     // is done cannot see 0 active apps before all cores have started.
@@ -71,12 +89,22 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
     Atomics.notify(ctl, Ctl.READY);
     while (Atomics.load(ctl, Ctl.PHASE) === Phase.STARTING) Atomics.wait(ctl, Ctl.PHASE, Phase.STARTING, 50);
 
-    runCoreLoop({
-      cfg, globalCore, ctl, coreStats: column(sab, desc, 'coreStats', 'f64'), doorbells, locks,
-      stalls: stalls !== null && stalls.active ? stalls : null, fabric, appsPreCounted: true, appsPreCountedN: appsCounted,
-      onMeasureStart: setup.onMeasureStart?.bind(setup),
-    }, setup.contexts, setup.apps);
-    const worldData = setup.onStop?.(nowNs());
+    const coreStats = column(sab, desc, 'coreStats', 'f64');
+    if (sync !== null) {
+      runVirtualCoreLoop({
+        cfg, globalCore, ctl, coreStats, doorbells, locks, vc, sync,
+        stalls: stalls !== null && stalls.active ? stalls : null, appsPreCounted: true, appsPreCountedN: appsCounted,
+        warmupNs: cfg.warmupMs * 1e6, endNs: (cfg.warmupMs + cfg.durationMs) * 1e6, hostCpus: task.hostCpus,
+        jitter: jitterFromEnv(), onMeasureStart: setup.onMeasureStart?.bind(setup),
+      }, setup.contexts, setup.apps);
+    } else {
+      runCoreLoop({
+        cfg, globalCore, ctl, coreStats, doorbells, locks, vc,
+        stalls: stalls !== null && stalls.active ? stalls : null, fabric, appsPreCounted: true, appsPreCountedN: appsCounted,
+        onMeasureStart: setup.onMeasureStart?.bind(setup),
+      }, setup.contexts, setup.apps);
+    }
+    const worldData = setup.onStop?.(virtual ? vc.t : nowNs());
     return { globalCore, host, core, fabric, apps: setup.apps.length, contexts: setup.contexts.map((c) => c.name), worldData };
   } catch (e) {
     // First failure wins; then stop everyone and wake the parked.

@@ -289,6 +289,7 @@ export function trySend(hm: Homa, g: number, checkNeedy: boolean): number {
  */
 export function grantCheckRpc(hm: Homa, g: number, lk: number, now: number): void {
   hm.count(M.grant_check_calls);
+  if (hm.vc.virtual) hm.vc.t += hm.vc.costs.grantCheck;
   const inLen = hm.rInLen[g]!;
   const st = hm.rState[g]!;
   if (inLen < 0 || inLen <= hm.rInUnsched[g]! || st === RpcState.DEAD || st === RpcState.FREE) {

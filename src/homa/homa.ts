@@ -28,6 +28,8 @@ import { hostCoreLayout, type CoreLayout } from '../policy/layout.js';
 import { parseWakeupPlacement, type WakeupPlacement } from '../policy/placement.js';
 import { Rng } from '../workload/rng.js';
 import { ConfigError } from '../config/errors.js';
+import { VClock } from '../cpu/vsync.js';
+import { zeroCosts } from '../cpu/cost-profile.js';
 import { HEADER_WORDS } from '../wire/packet.js';
 import {
   BPAGE_BYTES, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, HOMA_RPC_BUCKETS, homaSizes,
@@ -51,6 +53,8 @@ export interface NicPort {
   xmit(slot: number, now: number): boolean;
   pollChannel(ch: number, dst: Int32Array, max: number): number;
   rxPending(ch: number): number;
+  /** Virtual time: stamp of the oldest packet in channel `ch` (Infinity if empty). */
+  rxNextNs?(ch: number): number;
 }
 
 /** Lock classes in the order of the lock table (names as metrics.py prints them). */
@@ -236,6 +240,15 @@ export class Homa {
   readonly ackScratch = new Int32Array(2 * 64);
   /** NAPI poll buffer. */
   readonly pollScratch: Int32Array;
+  /**
+   * This core's clock object (src/cpu/vsync.ts). With --clock virtual every cost of the profile
+   * is charged to `vc.t` where the work happens and hand-offs are stamped with it; with --clock
+   * wall (and in single-threaded tests) `vc.virtual` is false, its costs are 0 and stamps are
+   * the `now` the caller passed.
+   */
+  vc: VClock = new VClock(false, zeroCosts());
+  /** Column pkt.vt: per packet slot, the virtual time stamp of its current hop. */
+  readonly pktVt: Float64Array;
   /** Clock used only for time accounting (bypass ns), never for decisions. */
   clock: () => number = () => 0;
   /**
@@ -243,6 +256,18 @@ export class Homa {
    * goes straight into a Float64Array instead of a boxed HeapNumber (no garbage per read).
    */
   clockInto: (dst: Float64Array, i: number) => void = (dst, i) => { dst[i] = this.clock(); };
+
+  /** The time to stamp a hand-off with: this core's virtual clock, or the caller's `now` (wall mode, tests). */
+  stamp(now: number): number {
+    return this.vc.virtual ? this.vc.t : now;
+  }
+
+  /** Makes this handle use virtual time (setup): clock, stamps and the cost profile. */
+  useVirtualClock(vc: VClock): void {
+    this.vc = vc;
+    this.clock = () => vc.t;
+    this.clockInto = (dst, i) => { dst[i] = vc.t; };
+  }
 
   constructor(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, host: number, core: number,
     locks: LockTable, doorbells: Doorbells | null, fabric = false) {
@@ -331,6 +356,7 @@ export class Homa {
 
     this.u8 = new Uint8Array(sab);
     this.pktHdr = i32('pkt.hdr');
+    this.pktVt = f64('pkt.vt');
     this.pktDataOff = desc.columns['pkt.data']!.byteOffset;
     this.pagesOff = desc.columns['bpage.bytes']!.byteOffset;
     this.pagesPerHost = z.pagesPerHost;

@@ -332,6 +332,7 @@ export function dispatchPkts(hm: Homa, head: number, now: number): void {
       hm.locks.lock(lk);
       g = rpcFind(hm, sockG, localId, src);
       if (g < 0 && type === PktType.DATA && (localId & 1) === 1) {
+        if (hm.vc.virtual) hm.vc.t += hm.vc.costs.rpcAlloc;
         g = rpcAllocServer(hm, sockG, localId, src, sport, now);
         if (g < 0) hm.count(M.server_cant_create_rpcs);
       }
@@ -430,6 +431,7 @@ export function copyOut(hm: Homa, g: number, lk: number): boolean {
     p = next;
   }
   hm.count(M.recv_msg_bytes, bytes);
+  if (hm.vc.virtual) hm.vc.t += hm.vc.costs.copyOutPerByte * bytes; // copied with the RPC lock released
   // Announce the spin (rpc.appNeedsLock) only when the lock is busy (as recvOnce does): two atomic RMWs
   // saved per copy-out in the common, uncontended case.
   if (!hm.locks.trylock(lk)) {

@@ -25,6 +25,7 @@ import { readyAppend } from './sock.js';
 
 /** homa_rpc_handoff: RPC g has something for the app (RPC lock held). */
 export function rpcHandoff(hm: Homa, g: number, now: number): void {
+  if (hm.vc.virtual) { hm.vc.t += hm.vc.costs.handoff; now = hm.vc.t; }
   hm.rHandoffNs[g] = now; // SoftIRQ->app latency starts here (the app records it at pick-up)
   const sockG = hm.rSock[g]!;
   const s = sockG - hm.host * HOMA_MAX_SOCKETS;

@@ -219,6 +219,8 @@ export function homaLayout(cfg: EmuConfig): LayoutDesc {
   for (let h = 0; h < H; h++) b.addAll(`bpage.pool.${h}`, poolLayout(z.pagePool));
   b.add('bpage.bytes', 'u8', H * z.pagesPerHost * BPAGE_BYTES);
   b.add('pkt.hdr', 'i32', z.packetSlots * HEADER_WORDS);
+  /** Virtual time: per packet slot, the stamp of its current hop (sent, delivered, handed to SoftIRQ). */
+  b.add('pkt.vt', 'f64', z.packetSlots);
   b.add('pkt.data', 'u8', z.packetSlots * z.payloadBytes);
   b.addAll('pkt.pool', poolLayout(z.pktPool));
   for (let c = 0; c < z.totalCores; c++) b.addAll(`softirq.${c}`, ringLayout(z.ringSlots, 'mpsc'));

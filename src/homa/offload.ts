@@ -56,16 +56,44 @@ export class NapiContext implements KernelContext {
     if (nic === null) return 0;
     const budget = hm.cfg.napiBudget;
     const buf = hm.pollScratch;
+    const vc = hm.vc;
+    const virtual = vc.virtual;
     let work = 0;
     let nonBypass = false;
     for (let i = 0; i < this.channels.length && work < budget; i++) {
       const n = nic.pollChannel(this.channels[i]!, buf, budget - work);
-      for (let k = 0; k < n; k++) if (this.groReceive(buf[k]!, now, acct)) nonBypass = true;
+      if (n > 0 && virtual) {
+        // The interrupt and the start of the NAPI poll, once per poll.
+        if (work === 0) { vc.take(hm.pktVt[buf[0]!]!); vc.t += vc.costs.napiPoll; }
+      }
+      for (let k = 0; k < n; k++) {
+        const p = buf[k]!;
+        if (virtual) {
+          vc.take(hm.pktVt[p]!);
+          vc.t += vc.costs.napiPkt + vc.costs.groPkt;
+          now = vc.t;
+        }
+        if (this.groReceive(p, now, acct)) nonBypass = true;
+      }
       work += n;
     }
+    if (virtual) now = vc.t;
     if (this.heldCount > 0) this.flush(now);
     if (nonBypass && throttledCount(hm) > 0 && nicBacklogNs(hm, now) < hm.maxNicBacklogNs / 2) pacerXmit(hm, now, true);
     return work;
+  }
+
+  /** Virtual time: the earliest stamp at the head of this core's RX channels. */
+  nextNs(now: number): number {
+    const nic = this.hm.nic;
+    if (nic === null) return Infinity;
+    if (!this.hm.vc.virtual || nic.rxNextNs === undefined) return this.hasWork() ? now : Infinity;
+    let t = Infinity;
+    for (let i = 0; i < this.channels.length; i++) {
+      const s = nic.rxNextNs(this.channels[i]!);
+      if (s < t) t = s;
+    }
+    return t;
   }
 
   hasWork(): boolean {
@@ -123,6 +151,8 @@ export class NapiContext implements KernelContext {
     const target = steerBatch(hm.steering, hm.gro.sameCoreForSingle, hm.core, count, hash, now, hm.off, hm.busyNs);
     hm.count(M.gro_batches);
     hm.count(M.gro_batch_packets, count);
+    // The batch reaches its SoftIRQ core after the IPI (none when it stays on this core).
+    if (hm.vc.virtual) hm.pktVt[head] = hm.vc.t + (target !== hm.core ? hm.vc.costs.softirqIpi : 0);
     if (!hm.softirqRings[target]!.push(head)) {
       hm.count(M.softirq_ring_full_drops, count);
       for (let p = head; p >= 0;) {

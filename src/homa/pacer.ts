@@ -126,6 +126,8 @@ export function throttleAdd(hm: Homa, g: number): void {
   }
   Atomics.or(hm.rFlags, g, RpcFlag.THROTTLED);
   Atomics.add(hm.pThrCount, h * LINE, 1);
+  // The walk is a pointer chase held under the throttle lock: each element costs its cache miss.
+  if (hm.vc.virtual) hm.vc.t += hm.vc.costs.listElem * (checks + 1);
   hm.locks.unlock(hm.throttleLock);
   hm.count(M.throttle_list_adds);
   hm.count(M.throttle_list_checks, checks);
@@ -264,7 +266,21 @@ export class PacerContext implements KernelContext {
   run(now: number, acct: CoreAccount): number {
     void acct;
     this.sample(now);
-    return pacerXmit(this.hm, now, false);
+    const hm = this.hm;
+    if (hm.vc.virtual && Atomics.load(hm.pThrCount, hm.host * LINE) > 0) hm.vc.t += hm.vc.costs.pacerPass;
+    return pacerXmit(hm, hm.stamp(now), false);
+  }
+
+  /**
+   * Virtual time: with something throttled, when the NIC backlog estimate falls to the limit
+   * (now if it already has); else never (a throttling sender rings this core).
+   */
+  nextNs(now: number): number {
+    const hm = this.hm;
+    if (Atomics.load(hm.pThrCount, hm.host * LINE) === 0) return Infinity;
+    if (!hm.vc.virtual) return now;
+    const over = nicBacklogNs(hm, now) - hm.maxNicBacklogNs;
+    return over > 0 ? now + over : now;
   }
 
   /**

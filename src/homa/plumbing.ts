@@ -45,12 +45,15 @@ export function homaSoftirq(hm: Homa, head: number, now: number): number {
   let rest = -1;
   let restTail = -1;
   let pkts = 0;
+  const vc = hm.vc;
+  const perPkt = vc.costs.ipSoftirqPkt + vc.costs.homaSoftirqPkt;
   for (let p = head; p >= 0;) {
     const b = p * HW;
     const next = hdr[b + H.NEXT]!;
     pkts++;
     if (hdr[b + H.TYPE] !== PktType.DATA || hdr[b + H.MSG_LEN]! < SHORT_MSG_BYTES) {
       hdr[b + H.NEXT] = -1;
+      if (vc.virtual) { vc.t += perPkt; now = vc.t; }
       dispatchPkts(hm, p, now);
     } else {
       hdr[b + H.NEXT] = -1;
@@ -65,6 +68,7 @@ export function homaSoftirq(hm: Homa, head: number, now: number): number {
     const src = hdr[first * HW + H.SRC_HOST]!;
     const id = hdr[first * HW + H.SENDER_ID]!;
     let groupTail = first;
+    let groupPkts = 1;
     let newRest = -1;
     let newTail = -1;
     for (let q = hdr[first * HW + H.NEXT]!; q >= 0;) {
@@ -73,6 +77,7 @@ export function homaSoftirq(hm: Homa, head: number, now: number): number {
       if (hdr[q * HW + H.SRC_HOST] === src && hdr[q * HW + H.SENDER_ID] === id) {
         hdr[groupTail * HW + H.NEXT] = q;
         groupTail = q;
+        groupPkts++;
       } else {
         if (newTail < 0) newRest = q; else hdr[newTail * HW + H.NEXT] = q;
         newTail = q;
@@ -80,6 +85,7 @@ export function homaSoftirq(hm: Homa, head: number, now: number): number {
       q = next;
     }
     hdr[groupTail * HW + H.NEXT] = -1;
+    if (vc.virtual) { vc.t += perPkt * groupPkts; now = vc.t; }
     dispatchPkts(hm, first, now);
     rest = newRest;
   }
@@ -117,12 +123,26 @@ export class SoftirqContext implements KernelContext {
     void acct;
     const hm = this.hm;
     const ring = hm.softirqRings[hm.core]!;
-    const n = ring.popBatch(this.batch, SOFTIRQ_BATCHES_PER_RUN);
+    const vc = hm.vc;
     let pkts = 0;
     const hdr = hm.pktHdr;
     const tally = hm.handoffTally.groToSoftirq;
-    const now32 = ns32(now);
     const dilation = hm.cfg.dilation;
+    if (vc.virtual) {
+      // Batches in ring order, each once its stamp (GRO time + IPI) has come.
+      for (let i = 0; i < SOFTIRQ_BATCHES_PER_RUN; i++) {
+        const head = ring.peek();
+        if (head < 0 || hm.pktVt[head]! > vc.t) break;
+        ring.pop();
+        vc.take(hm.pktVt[head]!);
+        recordGroToSoftirq(tally, hdr, head, ns32(vc.t), 1);
+        pkts += homaSoftirq(hm, head, vc.t);
+        hm.off.noteSoftirqEnd(hm.core);
+      }
+      return pkts;
+    }
+    const n = ring.popBatch(this.batch, SOFTIRQ_BATCHES_PER_RUN);
+    const now32 = ns32(now);
     for (let i = 0; i < n; i++) {
       recordGroToSoftirq(tally, hdr, this.batch[i]!, now32, dilation);
       pkts += homaSoftirq(hm, this.batch[i]!, now);
@@ -132,6 +152,13 @@ export class SoftirqContext implements KernelContext {
   }
   hasWork(): boolean {
     return this.hm.softirqRings[this.hm.core]!.size() > 0;
+  }
+  /** Virtual time: the stamp of the oldest batch in this core's backlog. */
+  nextNs(now: number): number {
+    const hm = this.hm;
+    if (!hm.vc.virtual) return this.hasWork() ? now : Infinity;
+    const head = hm.softirqRings[hm.core]!.peek();
+    return head < 0 ? Infinity : hm.pktVt[head]!;
   }
 }
 
@@ -151,6 +178,9 @@ export function homaSendRequest(hm: Homa, sockG: number, dstHost: number, dstPor
   src: PayloadSource, now: number): number {
   const bad = checkMsgLength(len);
   if (bad !== 0) return bad;
+  const vc = hm.vc;
+  const start = now = hm.stamp(now);
+  if (vc.virtual) { vc.t += vc.costs.homaSend + vc.costs.rpcAlloc + vc.costs.copyInPerByte * len; now = vc.t; }
   hm.off.noteAppActive(hm.core, now);
   const g = rpcAllocClient(hm, sockG, dstHost, dstPort, now);
   if (g < 0) return g;
@@ -159,7 +189,7 @@ export function homaSendRequest(hm: Homa, sockG: number, dstHost: number, dstPor
   if (!loadMessage(hm, g, lk, len, src)) return -HomaErr.ENOMEM;
   hm.locks.lock(lk);
   msgOutInit(hm, g, len, now);
-  hm.rStartNs[g] = now;
+  hm.rStartNs[g] = start;
   xmitData(hm, g, false, now);
   hm.locks.unlock(lk);
   hm.count(M.client_requests_started);
@@ -196,6 +226,8 @@ export function homaReply(hm: Homa, g: number, len: number, src: PayloadSource, 
     hm.locks.unlock(lk);
     return bad !== 0 ? bad : -HomaErr.EINVAL;
   }
+  const vc = hm.vc;
+  if (vc.virtual) { vc.t += vc.costs.homaSend + vc.costs.copyInPerByte * len; now = vc.t; }
   hm.off.noteAppActive(hm.core, now);
   if (!loadMessage(hm, g, lk, len, src)) return -HomaErr.ENOMEM;
   hm.locks.lock(lk);
@@ -223,12 +255,17 @@ export class RecvState {
  * is complete yet (the thread is then registered as waiting and woken by a hand-off).
  */
 export function homaRecv(hm: Homa, rs: RecvState, now: number): number {
+  now = hm.stamp(now);
   hm.off.noteAppActive(rs.core, now);
   // After copying part of a message, or finding a stale hand-off, try again: take the next ready
   // RPC or register as waiting. Every retry consumed a hand-off or a ready-list entry.
   for (let round = 0; round < 64; round++) {
     const r = recvOnce(hm, rs, now);
-    if (r !== -2) return r;
+    if (r !== -2) {
+      // recvmsg's fixed cost for a message returned (the copy-out is charged per byte as it copies).
+      if (r >= 0 && hm.vc.virtual) hm.vc.t += hm.vc.costs.homaRecv;
+      return r;
+    }
   }
   return -1;
 }

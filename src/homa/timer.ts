@@ -133,6 +133,7 @@ export class TimerContext implements KernelContext {
       const gen = hm.rGen[g]!;
       const lk = hm.rpcLock(g);
       hm.locks.lock(lk);
+      if (hm.vc.virtual) hm.vc.t += hm.vc.costs.timerRpc;
       if (hm.rGen[g] === gen) timerCheckRpc(hm, g, lk, now);
       hm.locks.unlock(lk);
       visited++;
@@ -143,5 +144,10 @@ export class TimerContext implements KernelContext {
 
   hasWork(): boolean {
     return false;
+  }
+
+  /** Virtual time: the next tick (the first pass only arms it). */
+  nextNs(now: number): number {
+    return this.nextTickNs < 0 ? now : this.nextTickNs;
   }
 }

@@ -165,6 +165,12 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
       if (clock === nowNs) hm.clockInto = nowNsInto;
       const nic = new Nic(cfg, sab, subLayout(desc, 'net'), host, core, hm.pktPool, hm.pktHdr, env.doorbells);
       hm.nic = nic;
+      if (env.vc !== undefined && env.vc.virtual) {
+        hm.useVirtualClock(env.vc);
+        nic.attachVirtual(env.vc, hm.pktVt);
+      } else if (env.vc !== undefined) {
+        hm.vc = env.vc;
+      }
       const steeringStats = new SteeringStats();
       hm.steering = await getSteeringPolicy(effectiveSteering(cfg.steering, hm.gro), steeringStats);
       hm.threadChoice = await getThreadChoicePolicy(resolvePolicyName('thread-choice', cfg.threadChoice));
@@ -238,7 +244,9 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
       const { cfg, sab, desc } = env;
       const z = homaSizes(cfg);
       const pool = new SlabPool(sab, subLayout(desc, 'pkt.pool'), z.pktPool, z.totalCores);
-      const setup = fabricCoreSetup(env, subLayout(desc, 'net'), pool, column(sab, desc, 'pkt.hdr', 'i32'));
+      const virtual = env.vc !== undefined && env.vc.virtual;
+      const setup = fabricCoreSetup(env, subLayout(desc, 'net'), pool, column(sab, desc, 'pkt.hdr', 'i32'),
+        virtual ? { stamps: column(sab, desc, 'pkt.vt', 'f64'), nicRxNs: env.vc!.costs.nicRx } : undefined);
       const fabric = setup.fabric;
       return {
         contexts: setup.contexts,

@@ -42,6 +42,13 @@ export const FABRIC_TX_BATCH = 64;
 export const FABRIC_TX_BUDGET = 512;
 
 export interface FabricOptions {
+  /**
+   * Virtual time: per packet slot, the virtual time stamp (`pkt.vt`). A packet leaves its NIC at
+   * max(uplink free, its stamp) instead of the fabric's clock, and its delivery time plus the
+   * receiving NIC's latency `nicRxNs` becomes its stamp for the NAPI core.
+   */
+  stamps?: Float64Array;
+  nicRxNs?: number;
   txLookaheadUsecs?: number;
   txBatch?: number;
   txBudget?: number;
@@ -103,6 +110,8 @@ export class Fabric implements KernelContext {
   private readonly lookaheadNs: number;
   private readonly txBudget: number;
   private readonly scratch: Int32Array;
+  private readonly stamps: Float64Array | null;
+  private readonly nicRxNs: number;
 
   /** Intrusive list link of every packet slot inside the fabric. */
   private readonly next: Int32Array;
@@ -135,6 +144,8 @@ export class Fabric implements KernelContext {
   private readonly touched: Uint8Array;
   private readonly touchedList: Int32Array;
   private touchedCount = 0;
+  /** Virtual time: the earliest stamp delivered during this pass (what the rung cores are lowered to). */
+  private touchedMinNs = Infinity;
   private upPkts = 0;
   private queuedPkts = 0;
   private wirePkts = 0;
@@ -177,6 +188,8 @@ export class Fabric implements KernelContext {
     this.lookaheadNs = (opts.txLookaheadUsecs ?? NIC_TX_LOOKAHEAD_USECS) * 1000 * cfg.dilation;
     this.txBudget = opts.txBudget ?? FABRIC_TX_BUDGET;
     this.scratch = new Int32Array(opts.txBatch ?? FABRIC_TX_BATCH);
+    this.stamps = opts.stamps ?? null;
+    this.nicRxNs = opts.nicRxNs ?? 0;
 
     this.arriveSwitchNs = new Float64Array(slots);
     this.deliverNs = new Float64Array(slots);
@@ -223,6 +236,21 @@ export class Fabric implements KernelContext {
     if (this.upPkts + this.queuedPkts + this.wirePkts > 0) return true;
     for (let h = 0; h < this.hosts; h++) if (this.tx[h]!.size() > 0) return true;
     return false;
+  }
+
+  /**
+   * Virtual time: the fabric's next event. A waiting TX ring is due now unless its uplink is
+   * committed past the lookahead (then when it frees up); otherwise the earliest internal event.
+   */
+  nextNs(now: number): number {
+    let t = this.nextEventNs();
+    for (let h = 0; h < this.hosts; h++) {
+      if (this.tx[h]!.size() === 0) continue;
+      const room = this.linkFreeNs[h]! - this.lookaheadNs;
+      const due = room > now ? room : now;
+      if (due < t) t = due;
+    }
+    return t;
   }
 
   /** Earliest internal event (arrival, egress start, delivery), or Infinity if the fabric is empty. */
@@ -356,10 +384,12 @@ export class Fabric implements KernelContext {
         const n = this.tx[s]!.popBatch(scratch, budget < scratch.length ? budget : scratch.length);
         if (n === 0) break;
         budget -= n;
+        const stamps = this.stamps;
         for (let i = 0; i < n; i++) {
           const slot = scratch[i]!;
           const ser = this.serNs(hdr[slot * HEADER_WORDS + H.WIRE_BYTES]!);
-          linkFree = (linkFree > now ? linkFree : now) + ser;
+          const ready = stamps !== null ? stamps[slot]! : now;
+          linkFree = (linkFree > ready ? linkFree : ready) + ser;
           busy += ser;
           this.arriveSwitchNs[slot] = linkFree + this.halfPropNs;
           this.next[slot] = -1;
@@ -471,6 +501,7 @@ export class Fabric implements KernelContext {
     if (this.wirePkts === 0) return 0;
     const hdr = this.hdr;
     const r = this.channels;
+    const stamps = this.stamps;
     let n = 0;
     for (let d = 0; d < this.hosts; d++) {
       let slot = this.wireHead[d]!;
@@ -482,8 +513,13 @@ export class Fabric implements KernelContext {
         n++;
         const base = slot * HEADER_WORDS;
         const ch = this.rss.channel(hdr[base + H.SRC_HOST]!, d, hdr[base + H.SPORT]!, hdr[base + H.DPORT]!);
-        hdr[base + H.T_NIC_RX] = now | 0;
+        const at = stamps !== null ? this.deliverNs[slot]! + this.nicRxNs : now;
+        hdr[base + H.T_NIC_RX] = at | 0;
         hdr[base + H.CHANNEL] = ch;
+        if (stamps !== null) {
+          stamps[slot] = at;
+          if (at < this.touchedMinNs) this.touchedMinNs = at;
+        }
         const prio = hdr[base + H.PRIORITY]!;
         const bytes = hdr[base + H.WIRE_BYTES]!;
         const ringIdx = d * r + ch;
@@ -506,10 +542,12 @@ export class Fabric implements KernelContext {
       this.touched[ringIdx] = 0;
       if (this.doorbells !== null) {
         const host = (ringIdx / r) | 0;
-        this.doorbells.ring(host * this.cores + this.chanOwner[ringIdx]!);
+        if (stamps !== null) this.doorbells.ringAt(host * this.cores + this.chanOwner[ringIdx]!, this.touchedMinNs);
+        else this.doorbells.ring(host * this.cores + this.chanOwner[ringIdx]!);
       }
     }
     this.touchedCount = 0;
+    this.touchedMinNs = Infinity;
     return n;
   }
 

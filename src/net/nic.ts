@@ -32,6 +32,9 @@ export class Nic {
   private readonly ctrRow: number;
   private readonly doorbells: Doorbells | null;
   private readonly fabricCore: number;
+  /** Virtual time: this core's clock and costs, and the per-slot stamps (`pkt.vt`); null in wall mode. */
+  private vc: { t: number; costs: { xmitPkt: number; nicTx: number } } | null = null;
+  private stamps: Float64Array | null = null;
 
   /**
    * @param desc the net layout (`subLayout(worldDesc, 'net')` if nested)
@@ -59,6 +62,22 @@ export class Nic {
   }
 
   /**
+   * Virtual time: `xmit` charges the IP + driver cost to this core's clock and stamps each packet
+   * with the time it leaves the NIC (clock + the profile's nic_tx latency); `pollChannel` takes
+   * only packets whose stamp has come.
+   */
+  attachVirtual(vc: { t: number; costs: { xmitPkt: number; nicTx: number } }, stamps: Float64Array): void {
+    this.vc = vc;
+    this.stamps = stamps;
+  }
+
+  /** Virtual time: the stamp of the oldest packet in channel `ch` (Infinity if empty). */
+  rxNextNs(ch: number): number {
+    const v = this.rx[ch]!.peek();
+    return v < 0 ? Infinity : this.stamps![v]!;
+  }
+
+  /**
    * Hands packet `slot` (header complete, H.WIRE_BYTES set) to the NIC. Returns false if the TX
    * ring was full: the packet is then counted as a tx_ring_full drop and its slot is freed, so
    * the caller must not touch it again (Homa's RESEND recovers the data).
@@ -66,6 +85,12 @@ export class Nic {
   xmit(slot: number, now: number): boolean {
     const hdr = this.hdr;
     const base = slot * HEADER_WORDS;
+    const vc = this.vc;
+    if (vc !== null) {
+      vc.t += vc.costs.xmitPkt;
+      this.stamps![slot] = vc.t + vc.costs.nicTx;
+      now = vc.t;
+    }
     hdr[base + H.T_XMIT] = now | 0;
     const ctr = this.ctr;
     const row = this.ctrRow;
@@ -95,6 +120,7 @@ export class Nic {
    * first; returns the count (0 when the channel is empty).
    */
   pollChannel(ch: number, dst: Int32Array, max: number): number {
+    if (this.vc !== null) return this.rx[ch]!.popDue(dst, max, this.stamps!, this.vc.t);
     return this.rx[ch]!.popBatch(dst, max);
   }
 

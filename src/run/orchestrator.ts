@@ -17,6 +17,7 @@ import { Doorbells } from '../shm/doorbell.js';
 import { allocate, column, subLayout, type LayoutDesc } from '../shm/layout.js';
 import { lockTableLayout, readLockStats, type LockTableSpec } from '../shm/lock.js';
 import { CORE_STAT_FIELDS, Ctl, Phase, runtimeLayout } from '../cpu/control.js';
+import { initVsync, readBounds } from '../cpu/vsync.js';
 import type { CoreSummary, CoreTask } from '../cpu/worker.js';
 import { compiledUrl } from '../util/paths.js';
 import type { World } from './world.js';
@@ -46,8 +47,16 @@ export interface RawRun {
   emulatedCores: number;
   hasFabric: boolean;
   hostCpus: number;
-  /** Wall ns of the measured window (from the phase switch to the stop signal). */
+  /**
+   * The measured window in emulated ns: --clock virtual, the emulated window (shorter when the
+   * run was cut: interrupted, --max-wall-s, apps done); --clock wall, wall ns from the phase
+   * switch to the stop signal (divide by the dilation for emulated time).
+   */
   measuredNs: number;
+  /** Wall ns the whole run took (start signal to stop), for emulated seconds per wall second. */
+  wallNs: number;
+  /** --clock virtual: the run hit --max-wall-s before the end of its emulated window. */
+  wallLimitHit: boolean;
   interrupted: boolean;
   endedEarly: boolean;
   summaries: CoreSummary[];
@@ -82,7 +91,11 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
   const ctl = column(sab, desc, 'ctl', 'i32');
   initClockOrigin(column(sab, desc, 'clock', 'i32'));
   const doorbells = new Doorbells(column(sab, desc, 'doorbells', 'i32'), totalWorkers);
+  const virtual = cfg.clock === 'virtual';
+  const vsyncDesc = subLayout(desc, 'vsync');
+  initVsync(sab, vsyncDesc, totalWorkers);
   world.init(cfg, sab, subLayout(desc, 'world'));
+  const hostCpus = availableParallelism();
 
   const pool = new Piscina({
     filename: compiledUrl(import.meta.url, '../cpu/worker.js').href,
@@ -109,7 +122,7 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
   let firstError: unknown = null;
   const tasks: Array<Promise<CoreSummary | null>> = [];
   for (let g = 0; g < totalWorkers; g++) {
-    const task: CoreTask = { worldName, cfg, sab, desc, lockSpec, globalCore: g, fabric: hasFabric && g === totalWorkers - 1, totalWorkers };
+    const task: CoreTask = { worldName, cfg, sab, desc, lockSpec, globalCore: g, fabric: hasFabric && g === totalWorkers - 1, totalWorkers, hostCpus };
     tasks.push((pool.run(task) as Promise<CoreSummary>).catch((e: unknown) => {
       if (firstError === null) firstError = e;
       stopAll();
@@ -142,8 +155,42 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
   let measureStart = 0;
   let measureEnd = 0;
   let endedEarly = false;
+  let wallLimitHit = false;
   const totalMs = cfg.warmupMs + cfg.durationMs;
-  if (firstError === null && !interrupted) {
+  const runStart = nowNs();
+  let virtualReachedNs = 0;
+  if (firstError === null && !interrupted && virtual) {
+    // Virtual time: the workers move the phase themselves and end the window at the emulated
+    // instant warm-up + duration; here only the wall limit, apps done, interrupts and progress.
+    const wallStart = Date.now();
+    Atomics.store(ctl, Ctl.PHASE, Phase.WARMUP);
+    Atomics.notify(ctl, Ctl.PHASE);
+    let lastProgress = 0;
+    const emulatedMin = (): number => {
+      const b = readBounds(sab, vsyncDesc, totalWorkers);
+      let m = Infinity;
+      for (let w = 0; w < totalWorkers; w++) if (b[w]! < m) m = b[w]!;
+      return m;
+    };
+    for (;;) {
+      const el = Date.now() - wallStart;
+      if (firstError !== null || interrupted || settled || Atomics.load(ctl, Ctl.PHASE) >= Phase.STOP) break;
+      if (cfg.maxWallS > 0 && el >= cfg.maxWallS * 1000) { wallLimitHit = true; break; }
+      if (opts.stopWhenAppsDone === true && (Atomics.load(ctl, Ctl.WORLD_DONE) !== 0 || Atomics.load(ctl, Ctl.APPS_ACTIVE) === 0)) {
+        endedEarly = true;
+        break;
+      }
+      if (opts.onProgress && el - lastProgress >= 200) {
+        lastProgress = el;
+        const m = emulatedMin();
+        const emuMs = Number.isFinite(m) ? Math.min(m / 1e6, totalMs) : totalMs;
+        opts.onProgress({ elapsedMs: emuMs, totalMs, phase: emuMs >= cfg.warmupMs ? Phase.MEASURE : Phase.WARMUP, sab, desc });
+      }
+      await sleep(5);
+    }
+    const m = emulatedMin();
+    virtualReachedNs = Number.isFinite(m) ? m : totalMs * 1e6;
+  } else if (firstError === null && !interrupted) {
     const wallStart = Date.now();
     Atomics.store(ctl, Ctl.PHASE, Phase.WARMUP);
     Atomics.notify(ctl, Ctl.PHASE);
@@ -188,14 +235,19 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
     throw new Error(`watchdog: worker(s) ${missing.join(', ')} did not stop within ${cfg.watchdogMs} ms of the stop signal and were terminated`);
   }
 
-  const measuredNs = measureStart > 0 ? measureEnd - measureStart : 0;
+  const coreStats = new Float64Array(column(sab, desc, 'coreStats', 'f64')).slice(0, totalWorkers * CORE_STAT_FIELDS);
+  let measuredNs = measureStart > 0 ? measureEnd - measureStart : 0;
+  if (virtual) {
+    // The cluster reached the smallest clock any worker had left (all of the window if it ended).
+    measuredNs = Math.max(0, Math.min(virtualReachedNs, totalMs * 1e6) - cfg.warmupMs * 1e6);
+  }
   return {
     cfg, world: worldName, sab, desc, lockSpec, totalWorkers,
     emulatedCores: cfg.hosts * cfg.cores, hasFabric,
-    hostCpus: availableParallelism(),
-    measuredNs, interrupted, endedEarly,
+    hostCpus,
+    measuredNs, interrupted, endedEarly, wallLimitHit, wallNs: nowNs() - runStart,
     summaries: summaries as CoreSummary[],
-    coreStats: new Float64Array(column(sab, desc, 'coreStats', 'f64')).slice(0, totalWorkers * CORE_STAT_FIELDS),
+    coreStats,
     lockStats: readLockStats(sab, subLayout(desc, 'locks'), lockSpec),
     worldResult: world.collect(cfg, sab, subLayout(desc, 'world'), measuredNs, summaries.map((s) => s?.worldData)),
   };

@@ -6,6 +6,7 @@
  * protocol) are two worlds. Worlds are looked up by name in every worker, so nothing but plain
  * data (the config and the SAB) crosses postMessage.
  */
+import type { VClock } from '../cpu/vsync.js';
 import type { EmuConfig } from '../config/config.js';
 import type { AppThread, KernelContext } from '../cpu/context.js';
 import type { LayoutDesc } from '../shm/layout.js';
@@ -26,6 +27,11 @@ export interface CoreEnv {
   readonly doorbells: Doorbells;
   /** The runtime's control block (src/cpu/control.ts): a world may set Ctl.WORLD_DONE. */
   readonly ctl: Int32Array;
+  /**
+   * This worker's clock: virtual time and the cost profile (`--clock virtual`), or the wall
+   * clock's latest reading with zero costs (`--clock wall`). Hand-off stamps read `vc.t`.
+   */
+  readonly vc?: VClock;
 }
 
 export interface CoreSetup {

@@ -15,9 +15,26 @@ export const DOORBELL_RUNG = 2;
 /** Int32 stride between cores' doorbell words: one cache line each. */
 export const DOORBELL_STRIDE = 16;
 
+/** What a doorbell needs of virtual time (src/cpu/vsync.ts): this worker's clock and the bounds. */
+export interface VirtualRing {
+  lower(w: number, t: number): void;
+}
+
 export class Doorbells {
   /** Notifications this thread sent that woke a parked core (a wake-up IPI). */
   wakeups = 0;
+  private vsync: VirtualRing | null = null;
+  private vclock: { t: number } | null = null;
+
+  /**
+   * Virtual time: every ring first lowers the target's bound to this worker's clock (callers ring
+   * after publishing a stamped item, whose stamp is never earlier), so the cluster's minimum
+   * cannot pass an item in flight.
+   */
+  attachVirtual(vclock: { t: number }, vsync: VirtualRing): void {
+    this.vclock = vclock;
+    this.vsync = vsync;
+  }
 
   constructor(readonly words: Int32Array, readonly numCores: number) {
     if (words.length < numCores * DOORBELL_STRIDE) {
@@ -57,6 +74,18 @@ export class Doorbells {
 
   /** Wakes `core` if it is parked (cheap when it is not: one atomic load). */
   ring(core: number): void {
+    if (this.vsync !== null) this.vsync.lower(core, this.vclock!.t);
+    this.wake(core);
+  }
+
+  /** Virtual time: `ring` for an item stamped `t` (a worker whose clock may be past the stamp: the fabric). */
+  ringAt(core: number, t: number): void {
+    if (this.vsync !== null) this.vsync.lower(core, t);
+    this.wake(core);
+  }
+
+  /** Wakes `core` if it is parked, lowering nothing (virtual time: "your turn may have come"). */
+  wake(core: number): void {
     const i = core * DOORBELL_STRIDE;
     if (Atomics.load(this.words, i) !== DOORBELL_PARKED) return;
     if (Atomics.compareExchange(this.words, i, DOORBELL_PARKED, DOORBELL_RUNG) === DOORBELL_PARKED) {

@@ -19,7 +19,9 @@
  * Memory: column `words` gives each lock LOCK_STRIDE Int32 (one line): word 0 the lock state,
  * word 1 the owner (core + 1 of the last acquirer, 0 if never taken; a plain word written only
  * by the holder). Column `stats` holds f64 rows [class][core][LOCK_STAT_FIELDS]; a row is 384
- * bytes, so every row starts on its own line. With HOMA_EMU_ASSERT=1 (or `debug`), unlocking a
+ * bytes, so every row starts on its own line. Virtual time keeps two doubles in each lock's line
+ * (bytes 8-23): the virtual time of the last release and of the current acquisition, both
+ * written only under the lock. With HOMA_EMU_ASSERT=1 (or `debug`), unlocking a
  * lock this core does not hold throws ELOCK_NOT_HELD.
  */
 import { LayoutBuilder, column, type LayoutDesc } from './layout.js';
@@ -108,6 +110,12 @@ export interface LockOptions {
   maxWaitNs: number;
   /** Catch unlocks of locks this core does not hold (default: HOMA_EMU_ASSERT=1). */
   debug?: boolean;
+  /**
+   * Virtual time (src/cpu/vsync.ts): this core's clock. Each lock then remembers the virtual
+   * time of its last release; an acquirer whose clock is earlier waits (spinning, as the
+   * kernel's *_lock_miss_cycles counts it) until then, and every statistic is in emulated ns.
+   */
+  vclock?: { t: number };
 }
 
 /**
@@ -168,6 +176,9 @@ export class LockTable {
   private tick = 0;
   /** One clock read's cost, subtracted from each sampled hold. */
   private readonly clockCostNs: number;
+  /** Virtual time: the lock lines seen as doubles ([id*8+1] last release, [id*8+2] this hold's start). */
+  private readonly vtimes: Float64Array | null;
+  private readonly vclock: { t: number } | null;
 
   constructor(sab: SharedArrayBuffer, desc: LayoutDesc, spec: LockTableSpec, core: number, opts?: Partial<LockOptions>) {
     const total = checkSpec(spec);
@@ -188,6 +199,8 @@ export class LockTable {
     this.maxWaitNs = o.maxWaitNs;
     this.words = column(sab, desc, 'words', 'i32');
     this.stats = column(sab, desc, 'stats', 'f64');
+    this.vclock = o.vclock ?? null;
+    this.vtimes = this.vclock !== null ? new Float64Array(this.words.buffer, this.words.byteOffset, this.words.length >> 1) : null;
     if (this.words.length < total * LOCK_STRIDE || this.stats.length < spec.classes.length * spec.cores * LOCK_STAT_FIELDS) {
       throw new ShmError('ELOCK_LAYOUT', 'lock table: layout does not match the spec (use lockTableLayout)');
     }
@@ -205,7 +218,8 @@ export class LockTable {
   lock(id: number): void {
     if (this.debug) this.checkId(id);
     if (Atomics.compareExchange(this.words, id * LOCK_STRIDE, LOCK_FREE, LOCK_HELD) === LOCK_FREE) {
-      this.acquired(id, -1);
+      if (this.vtimes !== null) this.virtualAcquired(id);
+      else this.acquired(id, -1);
       return;
     }
     this.lockSlow(id);
@@ -218,8 +232,17 @@ export class LockTable {
     // The test before the CAS is a plain load (a hint; the CAS decides): an atomic one costs ~8 ns.
     if (this.words[w] === LOCK_FREE
       && Atomics.compareExchange(this.words, w, LOCK_FREE, LOCK_HELD) === LOCK_FREE) {
-      this.acquired(id, -1);
-      return true;
+      const vt = this.vtimes;
+      if (vt === null) {
+        this.acquired(id, -1);
+        return true;
+      }
+      // Free now, but still held at this core's virtual time: the kernel's trylock fails.
+      if (vt[id * 8 + 1]! <= this.vclock!.t) {
+        this.virtualAcquired(id);
+        return true;
+      }
+      if (Atomics.exchange(this.words, w, LOCK_FREE) === LOCK_CONTENDED) Atomics.notify(this.words, w, 1);
     }
     this.stats[this.rowOf[id]! + LockStat.TRYLOCK_FAILS]! += 1;
     return false;
@@ -234,7 +257,15 @@ export class LockTable {
           `lock ${this.spec.classes[this.classOf[id]!]}#${id}: unlock by core ${this.core}, which does not hold it (holder ${this.holder(id)})`);
       }
     }
-    if (id === this.sampledId) {
+    const vt = this.vtimes;
+    if (vt !== null) {
+      const now = this.vclock!.t;
+      const held = now - vt[id * 8 + 2]!;
+      const row = this.rowOf[id]!;
+      this.stats[row + LockStat.HOLD_NS_SAMPLED]! += held;
+      this.stats[row + LockStat.HOLD_SAMPLES]! += 1;
+      vt[id * 8 + 1] = now;
+    } else if (id === this.sampledId) {
       const row = this.rowOf[id]!;
       const t = this.sampleNs;
       nowNsInto(t, 1);
@@ -280,6 +311,34 @@ export class LockTable {
     }
   }
 
+  /**
+   * Virtual time: the lock is really ours; if its last release lies in this core's virtual
+   * future, the core spins until then (a miss, waiting that long in emulated ns).
+   */
+  private virtualAcquired(id: number): void {
+    const vt = this.vtimes!;
+    const clock = this.vclock!;
+    const row = this.rowOf[id]!;
+    const stats = this.stats;
+    stats[row + LockStat.ACQUISITIONS]! += 1;
+    const rel = vt[id * 8 + 1]!;
+    if (rel > clock.t) {
+      const wait = rel - clock.t;
+      clock.t = rel;
+      stats[row + LockStat.MISSES]! += 1;
+      stats[row + LockStat.WAIT_NS]! += wait;
+      if (wait > stats[row + LockStat.MAX_WAIT_NS]!) stats[row + LockStat.MAX_WAIT_NS] = wait;
+      stats[row + LockStat.WAIT_HIST + waitBucket(wait)]! += 1;
+    }
+    vt[id * 8 + 2] = clock.t;
+    const ow = id * LOCK_STRIDE + OWNER;
+    const prev = this.words[ow]!;
+    if (prev !== this.me) {
+      if (prev !== 0) stats[row + LockStat.HANDOFFS]! += 1;
+      this.words[ow] = this.me;
+    }
+  }
+
   private lockSlow(id: number): void {
     const words = this.words;
     const w = id * LOCK_STRIDE;
@@ -303,6 +362,11 @@ export class LockTable {
           throw new LockTimeoutError(id, this.spec.classes[this.classOf[id]!]!, this.holder(id), this.core, t1 - t0);
         }
       }
+    }
+    if (this.vtimes !== null) {
+      // The host's wait says nothing about the emulated core: only virtual time counts.
+      this.virtualAcquired(id);
+      return;
     }
     t1 = nowNs();
     const wait = t1 - t0;

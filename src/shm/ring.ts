@@ -227,6 +227,43 @@ export class SpscRing {
     return k;
   }
 
+  /** Consumer: the oldest value without taking it, or -1 if empty. */
+  peek(): number {
+    const h = this.head;
+    if (h === this.cachedTail) {
+      this.cachedTail = Atomics.load(this.idx, RING_TAIL);
+      if (h === this.cachedTail) return -1;
+    }
+    return this.cells[h & this.mask]!;
+  }
+
+  /**
+   * Consumer, virtual time: pops up to max values whose stamp (`stamps[value]`) is at most
+   * `untilNs`, stopping at the first later one (items are taken in ring order).
+   */
+  popDue(dst: Int32Array, max: number, stamps: Float64Array, untilNs: number): number {
+    const h = this.head;
+    let avail = (this.cachedTail - h) | 0;
+    if (avail < max) {
+      this.cachedTail = Atomics.load(this.idx, RING_TAIL);
+      avail = (this.cachedTail - h) | 0;
+    }
+    const lim = max < avail ? max : avail;
+    const cells = this.cells;
+    const mask = this.mask;
+    let k = 0;
+    while (k < lim) {
+      const v = cells[(h + k) & mask]!;
+      if (stamps[v]! > untilNs) break;
+      dst[k++] = v;
+    }
+    if (k > 0) {
+      this.head = (h + k) | 0;
+      Atomics.store(this.idx, RING_HEAD, this.head);
+    }
+    return k;
+  }
+
   /** Either side: items currently in the ring (a snapshot). */
   size(): number {
     const n = (Atomics.load(this.idx, RING_TAIL) - Atomics.load(this.idx, RING_HEAD)) | 0;
@@ -350,6 +387,14 @@ export class MpscRing extends VyukovRing {
     this.head = (pos + 1) | 0;
     Atomics.store(this.idx, RING_HEAD, this.head);
     return v;
+  }
+
+  /** Consumer: the oldest published value without taking it, or -1 if none. */
+  peek(): number {
+    const pos = this.head;
+    const i = pos & this.mask;
+    if (Atomics.load(this.cells, 2 * i) !== (((pos & ~this.mask) + 1) | 0)) return -1;
+    return this.cells[2 * i + 1]!;
   }
 
   /** Consumer: pops up to max published values into dst, in order; returns the count. */

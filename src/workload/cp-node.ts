@@ -40,6 +40,7 @@ import { CP_NODE_RTTS_PER_PORT, RttSamples } from '../metrics/digest.js';
 import { encodeHistogram, mergeEncoded, newHistogram, recordNs, type Histogram } from '../metrics/histo.js';
 import { parseWorkload, type Workload } from './dist.js';
 import { ONE_WAY_BYTES, burnServiceSlice, patternByte, type HomaAppsSpec } from './echo.js';
+import { recvNextNs } from './recv-wait.js';
 import { PoissonSchedule, portRate } from './poisson.js';
 import { Rng } from './rng.js';
 
@@ -334,10 +335,13 @@ class ClientPort {
   /** One RPC of the port is finished: release its place under the cap and wake a sleeping sender. */
   release(): void {
     Atomics.sub(this.outstanding, this.outIdx, 1);
+    const hm = this.hm;
     if (Atomics.load(this.senderWaiting, this.outIdx) !== 0 && Atomics.exchange(this.senderWaiting, this.outIdx, 0) === 1) {
-      const hm = this.hm;
       Atomics.store(hm.tWake, this.senderWake, 1);
       if (hm.doorbells !== null) hm.doorbells.ring(this.senderGcore);
+    } else if (hm.vc.virtual && hm.doorbells !== null) {
+      // A sender spinning at its cap may send again from now on: its core must look.
+      hm.doorbells.ring(this.senderGcore);
     }
   }
 
@@ -347,6 +351,7 @@ class ClientPort {
    */
   complete(g: number, rec: Recorder, now: number): void {
     const hm = this.hm;
+    now = hm.stamp(now);
     const err = hm.rError[g]!;
     if (err !== 0) {
       rec.errors[err]! += 1;
@@ -472,6 +477,18 @@ export class CpNodeSender implements AppThread, PayloadSource {
     return 1;
   }
 
+  /** Virtual time: the next Poisson send (or the response it waits for; never while at its cap). */
+  nextNs(now: number): number {
+    const st = this.state;
+    if (st === AppState.BLOCKED) return Atomics.load(this.wakeWords, this.wakeIndex) !== 0 ? now : Infinity;
+    if (st !== AppState.RUNNABLE) return Infinity;
+    if (this.phase === S_WAIT) return recvNextNs(this.port.hm, this, now);
+    if (!this.started) return now;
+    if (Atomics.load(this.port.outstanding, this.port.outIdx) >= this.port.cap) return Infinity;
+    const t = this.schedule.nextStartNs;
+    return t > now ? t : now;
+  }
+
   reset(): void {
     this.sent = 0;
     this.sendErrors.fill(0);
@@ -535,6 +552,10 @@ export class CpNodeReceiver implements AppThread {
     this.waiting = false;
     this.port.complete(r, this.recorder, now);
     return 1;
+  }
+
+  nextNs(now: number): number {
+    return recvNextNs(this.port.hm, this, now);
   }
 
   reset(): void {
@@ -668,7 +689,7 @@ export class CpNodeServer implements AppThread, PayloadSource {
       this.waiting = false;
       if (hm.rError[r] !== 0) return 1;
       this.g = r;
-      this.serviceUntil = now + this.serviceNs;
+      this.serviceUntil = hm.stamp(now) + this.serviceNs;
       this.phase = this.serviceNs > 0 ? V_SERVICE : V_REPLY;
       return 1;
     }
@@ -692,6 +713,11 @@ export class CpNodeServer implements AppThread, PayloadSource {
     this.bytesIn += req;
     this.bytesOut += len;
     return 1;
+  }
+
+  /** Virtual time: waiting in recvmsg, or due now (service and reply). */
+  nextNs(now: number): number {
+    return this.phase === V_RECV ? recvNextNs(this.hm, this, now) : now;
   }
 
   reset(): void {

@@ -19,7 +19,7 @@ import { HOMA_ERR_NAMES, type Homa, type PayloadSource } from '../homa/homa.js';
 import { msgByteAddr } from '../homa/pool.js';
 import { RecvState, homaReply, homaRpcDone, homaSendRequest } from '../homa/plumbing.js';
 import { sockLookup } from '../homa/sock.js';
-import { recvOrWait } from './recv-wait.js';
+import { recvNextNs, recvOrWait } from './recv-wait.js';
 
 /** One echo client thread: sends `lengths` (in order; again and again if `loop`) to (dstHost, dstPort). */
 export interface EchoClientSpec {
@@ -142,6 +142,13 @@ export const ONE_WAY_BYTES = 100;
  * does not advance inside a step: then it just yields.
  */
 export function burnServiceSlice(hm: Homa, now: number, untilNs: number, sliceNs: number): void {
+  if (hm.vc.virtual) {
+    // Virtual time: the service is modelled CPU, charged a slice at a time so interrupts preempt it.
+    const t = hm.vc.t;
+    const e = untilNs < t + sliceNs ? untilNs : t + sliceNs;
+    if (e > t) hm.vc.t = e;
+    return;
+  }
   const end = Math.min(untilNs, now + sliceNs);
   let t = hm.clock();
   while (t < end) {
@@ -241,8 +248,14 @@ export class EchoClient implements AppThread, PayloadSource {
     }
     const r = recvOrWait(hm, this, now);
     if (r < 0) return 0;
-    this.finish(r, now);
+    this.finish(r, hm.stamp(now));
     return 1;
+  }
+
+  /** Virtual time: sending is due now; waiting follows recvmsg's wait. */
+  nextNs(now: number): number {
+    if (this.state === AppState.DONE) return Infinity;
+    return this.phase === C_SEND ? now : recvNextNs(this.hm, this, now);
   }
 
   private finish(g: number, now: number): void {
@@ -368,7 +381,7 @@ export class EchoServer implements AppThread, PayloadSource {
       this.waiting = false;
       this.g = r;
       if (hm.rError[r] !== 0) { this.g = -1; return 1; }
-      this.serviceUntil = now + this.serviceNs;
+      this.serviceUntil = hm.stamp(now) + this.serviceNs;
       this.phase = this.serviceNs > 0 ? S_SERVICE : S_REPLY;
       return 1;
     }
@@ -388,5 +401,10 @@ export class EchoServer implements AppThread, PayloadSource {
     hm.appResults[this.row + AppResult.SERVED]! += 1;
     this.phase = S_RECV;
     return 1;
+  }
+
+  /** Virtual time: waiting in recvmsg, or due now (service and reply). */
+  nextNs(now: number): number {
+    return this.phase === S_RECV ? recvNextNs(this.hm, this, now) : now;
   }
 }

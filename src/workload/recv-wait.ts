@@ -10,13 +10,32 @@ import { AppState } from '../cpu/context.js';
 import type { Homa } from '../homa/homa.js';
 import { M } from '../homa/metrics.js';
 import { homaRecv, type RecvState } from '../homa/plumbing.js';
-import type { WaitState } from '../policy/wait.js';
+import { WaitPhase, type WaitState } from '../policy/wait.js';
+import { LINE } from '../homa/layout.js';
 
 /** What a waiting thread exposes to `recvOrWait`. */
 export interface RecvWaiter {
   readonly rs: RecvState;
   readonly wait: WaitState;
   state: number;
+}
+
+/**
+ * Virtual time: when a thread waiting in recvmsg next wants the CPU. A hand-off in its interest
+ * word: at its stamp plus the wake-up latency (a polling thread sees it at once, a sleeping one
+ * after the scheduler woke it); a sleeping thread otherwise never (a hand-off rings its core); a
+ * thread that has not asked yet: now; a polling one: when poll_usecs end and it goes to sleep.
+ */
+export function recvNextNs(hm: Homa, t: RecvWaiter, now: number): number {
+  const g = Atomics.load(hm.tRpc, t.rs.t);
+  const blocked = t.state === AppState.BLOCKED;
+  if (g >= 0) {
+    const c = hm.vc.costs;
+    return hm.rHandoffNs[g]! + (blocked ? c.appWakeupBlock : c.appWakeupPoll);
+  }
+  if (blocked) return Atomics.load(hm.tWake, t.rs.t * LINE) !== 0 ? now : Infinity;
+  if (!t.rs.registered || t.wait.phase !== WaitPhase.POLLING) return now;
+  return t.wait.startNs + t.wait.pollLimitNs;
 }
 
 /** Counts how a finished wait went (wait_none / wait_fast / wait_block, poll and blocked ns). */

@@ -1,0 +1,221 @@
+/**
+ * Virtual time's clocks and their conservative synchronisation (docs/DESIGN.md, "Time"). Each
+ * worker (emulated core or fabric) keeps its own virtual clock, `VClock.t` in ns, advanced by
+ * the modelled cost of the work it does. To keep causality without a barrier, every worker
+ * publishes a *bound*: a lower bound on the virtual time of anything it can still do (its next
+ * event: a stamped item in one of its rings, a timer, a thread's wake-up; +Infinity when it has
+ * nothing). A worker runs an event at time t only while t <= W + the smallest bound of the
+ * others (W = `--sync-window-ns`; with `--deterministic`, W = 0 and ties go to the lower worker
+ * id, so workers take turns in virtual-time order). A worker that pushes a stamped item into
+ * another's ring lowers that worker's bound to the stamp *after* the push and before its own
+ * bound can move past it (`lower`), so the minimum can never pass an item in flight; the owner
+ * folds lowered values into its bound before it recomputes (`absorb`). Idle workers publish
+ * +Infinity and drop out of the minimum, so when every core waits the cluster jumps straight to
+ * the next event. A blocked worker records whom it waits for; a worker that raises its bound
+ * rings the doorbells of those waiting on it.
+ *
+ * Shared words per worker, each on its own cache line: `bound` and `lowered` (Float64; written
+ * plainly: 8-byte aligned doubles are not torn by V8 on 64-bit hosts, and the mini-lock below
+ * orders the only read-modify-write), `lock` (Int32 mini-lock over `lowered`), `waiters` (how
+ * many workers wait on this one) and `blockedOn` (whom this one waits on, -1 if nobody).
+ */
+import { LayoutBuilder, column, type LayoutDesc } from '../shm/layout.js';
+import type { Costs } from './cost-profile.js';
+
+/** Float64 / Int32 stride between workers' words: one 64-byte line each. */
+const F_STRIDE = 8;
+const I_STRIDE = 16;
+
+/** One worker's clock and costs (a plain object owned by its worker; hot paths read fields). */
+export class VClock {
+  /** Virtual now, ns. In wall mode the core loop sets it to the wall clock before each unit. */
+  t = 0;
+  /** End of the last jump over idle time: an item stamped before it arrived late (fidelity monitor). */
+  idleEnd = -Infinity;
+  lateItems = 0;
+  lateNs = 0;
+  lateMaxNs = 0;
+  constructor(readonly virtual: boolean, readonly costs: Costs) {}
+  /** Charges `ns` of modelled CPU to this core (a no-op amount in wall mode, whose costs are 0). */
+  charge(ns: number): void {
+    this.t += ns;
+  }
+  /**
+   * A consumer took an item stamped `stampNs`: returns the time it starts on it, max(clock,
+   * stamp), moving the clock there. An item stamped before the end of a jump this core already
+   * made over idle time came too late to be handled at its stamp: counted with how late at most.
+   */
+  take(stampNs: number): number {
+    if (stampNs < this.idleEnd) {
+      const e = this.idleEnd - stampNs;
+      this.lateItems++;
+      this.lateNs += e;
+      if (e > this.lateMaxNs) this.lateMaxNs = e;
+    }
+    if (this.virtual && stampNs > this.t) this.t = stampNs;
+    return this.t;
+  }
+}
+
+export function vsyncLayout(workers: number): LayoutDesc {
+  return new LayoutBuilder()
+    .add('bound', 'f64', workers * F_STRIDE)
+    .add('lowered', 'f64', workers * F_STRIDE)
+    .add('words', 'i32', workers * I_STRIDE)
+    .build();
+}
+
+const W_LOCK = 0;
+const W_WAITERS = 1;
+const W_BLOCKED_ON = 2;
+
+/** Main thread, before workers start: every bound 0 (nobody may run ahead of time 0), nothing lowered. */
+export function initVsync(sab: SharedArrayBuffer, desc: LayoutDesc, workers: number): void {
+  const bound = column(sab, desc, 'bound', 'f64');
+  const lowered = column(sab, desc, 'lowered', 'f64');
+  const words = column(sab, desc, 'words', 'i32');
+  for (let w = 0; w < workers; w++) {
+    bound[w * F_STRIDE] = 0;
+    lowered[w * F_STRIDE] = Infinity;
+    words[w * I_STRIDE + W_BLOCKED_ON] = -1;
+  }
+}
+
+/** Reads every worker's bound (main thread: progress and the end of an interrupted run). */
+export function readBounds(sab: SharedArrayBuffer, desc: LayoutDesc, workers: number): Float64Array {
+  const bound = column(sab, desc, 'bound', 'f64');
+  const lowered = column(sab, desc, 'lowered', 'f64');
+  const out = new Float64Array(workers);
+  for (let w = 0; w < workers; w++) out[w] = Math.min(bound[w * F_STRIDE]!, lowered[w * F_STRIDE]!);
+  return out;
+}
+
+export class VSync {
+  private readonly bound: Float64Array;
+  private readonly lowered: Float64Array;
+  private readonly words: Int32Array;
+  /** Whom the last `safeTime` found holding the minimum. */
+  argmin = -1;
+
+  constructor(sab: SharedArrayBuffer, desc: LayoutDesc, readonly workers: number, readonly me: number,
+    readonly windowNs: number, readonly deterministic: boolean) {
+    this.bound = column(sab, desc, 'bound', 'f64');
+    this.lowered = column(sab, desc, 'lowered', 'f64');
+    this.words = column(sab, desc, 'words', 'i32');
+  }
+
+  private lockOf(w: number): void {
+    const i = w * I_STRIDE + W_LOCK;
+    while (Atomics.compareExchange(this.words, i, 0, 1) !== 0) { /* held for a few ns */ }
+  }
+
+  private unlockOf(w: number): void {
+    Atomics.store(this.words, w * I_STRIDE + W_LOCK, 0);
+  }
+
+  /**
+   * A pusher, after making a stamped item visible to worker `w`: `w`'s bound is at most `t` until
+   * `w` has absorbed it. Cheap when `w`'s bound is already lower.
+   */
+  lower(w: number, t: number): void {
+    if (w === this.me) return;
+    const fi = w * F_STRIDE;
+    if (this.bound[fi]! <= t && this.lowered[fi]! <= t) return;
+    this.lockOf(w);
+    if (t < this.lowered[fi]!) this.lowered[fi] = t;
+    this.unlockOf(w);
+  }
+
+  /**
+   * The owner, before it recomputes its next event: folds what pushers lowered into its bound
+   * (so the minimum never rises past an item in flight) and returns the lowest lowered value
+   * (Infinity if none).
+   */
+  absorb(): number {
+    const fi = this.me * F_STRIDE;
+    if (this.lowered[fi] === Infinity) return Infinity;
+    this.lockOf(this.me);
+    const l = this.lowered[fi]!;
+    if (l < this.bound[fi]!) this.bound[fi] = l;
+    this.lowered[fi] = Infinity;
+    this.unlockOf(this.me);
+    return l;
+  }
+
+  /** Has anybody lowered this worker's bound since the last `absorb`? */
+  wasLowered(): boolean {
+    return this.lowered[this.me * F_STRIDE] !== Infinity;
+  }
+
+  /**
+   * Publishes this worker's bound `t` (call `absorb` first and compute `t` from the inputs after
+   * it). Rings those who wait on this worker when the bound rises.
+   */
+  publish(t: number, ring: (w: number) => void): void {
+    const fi = this.me * F_STRIDE;
+    const old = this.bound[fi]!;
+    this.bound[fi] = t;
+    if (t > old && Atomics.add(this.words, this.me * I_STRIDE + W_WAITERS, 0) > 0) { // a locked RMW: orders the store above before this read
+      for (let w = 0; w < this.workers; w++) {
+        if (w !== this.me && Atomics.load(this.words, w * I_STRIDE + W_BLOCKED_ON) === this.me) ring(w);
+      }
+    }
+  }
+
+  /** This worker's published bound. */
+  myBound(): number {
+    return this.bound[this.me * F_STRIDE]!;
+  }
+
+  /**
+   * The smallest bound of the other workers (Infinity if all are idle), remembering who holds it
+   * in `argmin` (the lowest id among equals).
+   */
+  othersMin(): number {
+    let m = Infinity;
+    let arg = -1;
+    const bound = this.bound;
+    const lowered = this.lowered;
+    for (let w = 0; w < this.workers; w++) {
+      if (w === this.me) continue;
+      const fi = w * F_STRIDE;
+      let b = bound[fi]!;
+      const l = lowered[fi]!;
+      if (l < b) b = l;
+      if (b < m) { m = b; arg = w; }
+    }
+    this.argmin = arg;
+    return m;
+  }
+
+  /**
+   * May this worker run an event at virtual time `t` now? Yes while t <= W + the others' minimum;
+   * in deterministic mode only when it holds the minimum (ties to the lower id).
+   */
+  mayRun(t: number): boolean {
+    const m = this.othersMin();
+    if (!this.deterministic) return t <= m + this.windowNs;
+    return t < m || (t === m && this.me < this.argmin);
+  }
+
+  /** Marks this worker as waiting on `argmin` (so it is rung when that bound rises). */
+  block(on: number): void {
+    const i = this.me * I_STRIDE + W_BLOCKED_ON;
+    const prev = Atomics.load(this.words, i);
+    if (prev === on) return;
+    if (prev >= 0) Atomics.sub(this.words, prev * I_STRIDE + W_WAITERS, 1);
+    Atomics.store(this.words, i, on);
+    if (on >= 0) Atomics.add(this.words, on * I_STRIDE + W_WAITERS, 1);
+  }
+
+  unblock(): void {
+    this.block(-1);
+  }
+
+  /** Leaving for good: never again the minimum (so nobody waits on a finished worker). */
+  retire(ring: (w: number) => void): void {
+    this.unblock();
+    this.absorb();
+    this.publish(Infinity, ring);
+  }
+}
