@@ -51,7 +51,7 @@ export interface E2eRun {
 /** One measured run of `durationMs` (after `warmupMs`) on real workers. */
 export async function e2eRun(durationMs: number, warmupMs: number, idleMode: 'park' | 'hybrid' | 'poll'): Promise<E2eRun> {
   const cfg = resolveConfig({
-    hosts: 2, cores: 2, durationMs, warmupMs, idleMode, maxRpcsPerHost: 256, bpagesPerHost: 64,
+    hosts: 2, cores: 2, clock: 'wall', durationMs, warmupMs, idleMode, maxRpcsPerHost: 256, bpagesPerHost: 64,
     ringSlots: 1024, watchdogMs: 20_000,
     // Workers of an oversubscribed machine go silent for tens of ms: abort after 5 s, not 100 ms.
     timeoutTicks: 5000,

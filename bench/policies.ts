@@ -66,7 +66,7 @@ export async function runPolicies(opts: { scale: number; print?: boolean }): Pro
   const print = opts.print ?? true;
   const repeat = opts.scale >= 1 ? 2 : 1;
   const timing = {
-    dilation: POLICY_DILATION, seed: 1,
+    clock: 'wall', dilation: POLICY_DILATION, seed: 1,
     durationMs: Math.max(300, Math.round(2000 * opts.scale)), warmupMs: Math.max(100, Math.round(500 * opts.scale)),
   };
   const { baseRttUs } = await warmBaseRttUs(resolveConfig({ hosts: 2, cores: 2, ...timing }));

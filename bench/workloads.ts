@@ -80,7 +80,7 @@ function shortSlowdownP99(r: EmulateResult, baseRttUs: number): number {
 
 function baseConfig(scale: number, extra: Record<string, unknown>): EmuConfig {
   return resolveConfig({
-    hosts: 2, cores: 2, dilation: WORKLOAD_DILATION, seed: 1,
+    hosts: 2, cores: 2, clock: 'wall', dilation: WORKLOAD_DILATION, seed: 1,
     durationMs: Math.max(300, Math.round(3000 * scale)), warmupMs: Math.max(100, Math.round(500 * scale)),
     ...extra,
   });

@@ -42,6 +42,8 @@ export interface VirtualLoopEnv {
   readonly hostCpus: number;
   readonly appsPreCounted?: boolean;
   readonly appsPreCountedN?: number;
+  /** Charge the real time (x --cost-scale) of a unit of work that charged nothing (worlds without a cost model). */
+  readonly measureUncharged?: boolean;
   /** Test hook: random wall-clock sleeps in this loop (host independence tests). */
   readonly jitter?: { seed: number; maxMs: number; every: number } | null;
   onMeasureStart?(now: number): void;
@@ -97,9 +99,13 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
   const acct = new Account(roleNs);
   const sliceNs = env.cfg.appSliceUsecs * 1000;
   const measuredCosts = vc.costs.measured;
+  const measureUncharged = env.measureUncharged === true;
+  const timeUnits = measuredCosts || measureUncharged;
   const scale = vc.costs.scale;
   const ring = (w: number): void => doorbells.wake(w);
   const jit = env.jitter ?? null;
+  const det = sync.deterministic;
+  const stopped = (): boolean => Atomics.load(ctl, Ctl.PHASE) >= Phase.STOP;
   const jitState = new Int32Array([jit !== null ? (jit.seed * 2654435761 + me * 97 + 1) | 0 || 1 : 1]);
 
   let activeApps = countActive(apps);
@@ -110,9 +116,12 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
   let awake = true;
   Atomics.add(ctl, Ctl.AWAKE, 1);
 
+  /** Role of the last unit this core ran: a unit that straddles the warm-up boundary is charged its part after it. */
+  let lastRole: number = Role.IDLE;
   const startMeasure = (): void => {
     stats.fill(0, base, base + CORE_STAT_FIELDS);
     stats[base + CoreStat.MEASURE_START_NS] = warmupNs;
+    if (vc.t > warmupNs) roleNs[lastRole]! += vc.t - warmupNs;
     env.locks?.resetStats();
     vc.lateItems = 0; vc.lateNs = 0; vc.lateMaxNs = 0;
     env.onMeasureStart?.(warmupNs);
@@ -128,6 +137,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
     if (jit !== null && jitterNext(jitState) < 1 / jit.every) {
       Atomics.wait(ctl, Ctl.JITTER_SLEEP, 0, jitterNext(jitState) * jit.maxMs);
     }
+    if (det && !sync.acquireTurn(stopped)) break;
     sync.absorb();
     const now = vc.t;
     let next = Infinity;
@@ -154,6 +164,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
     // Wait until nobody can still produce anything earlier (or, at the end, until everyone is there).
     const ready = (): boolean => (atEnd ? sync.othersMin() >= endNs : sync.mayRun(next));
     if (!ready()) {
+      if (det) sync.releaseTurn();
       stats[base + CoreStat.SYNC_WAITS]!++;
       let spins = 0;
       for (;;) {
@@ -177,6 +188,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
     }
     if (blockedOn !== -2) { sync.unblock(); blockedOn = -2; }
     if (atEnd) {
+      if (det) sync.releaseTurn();
       // Every worker has reached the end of the window: stop everyone.
       if (Atomics.compareExchange(ctl, Ctl.PHASE, Phase.MEASURE, Phase.STOP) === Phase.MEASURE
         || Atomics.compareExchange(ctl, Ctl.PHASE, Phase.WARMUP, Phase.STOP) === Phase.WARMUP) {
@@ -196,7 +208,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
       const gapRole = runnable ? Role.APP : Role.IDLE;
       if (!measuring && next >= warmupNs) {
         startMeasure();
-        roleNs[gapRole]! += next - warmupNs;
+        roleNs[gapRole]! += next - (now > warmupNs ? now : warmupNs);
       } else {
         roleNs[gapRole]! += next - now;
       }
@@ -212,7 +224,9 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
       if (d > 0) {
         vc.t += d;
         roleNs[Role.STALL]! += d;
+        lastRole = Role.STALL;
         stats[base + CoreStat.STALLS]!++;
+        if (det) sync.releaseTurn();
         continue;
       }
     }
@@ -223,10 +237,11 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
       const ctx = contexts[i]!;
       const t = vc.t;
       if (ctxNext(ctx, t) > t) continue;
-      const w0 = measuredCosts ? performance.now() : 0;
+      const w0 = timeUnits ? performance.now() : 0;
       const w = ctx.run(t, acct);
-      if (measuredCosts && w > 0) vc.t += (performance.now() - w0) * 1e6 * scale;
+      if (timeUnits && w > 0 && (measuredCosts || vc.t === t)) vc.t += (performance.now() - w0) * 1e6 * scale;
       roleNs[ctx.role]! += vc.t - t;
+      if (vc.t > t) lastRole = ctx.role;
       work += w;
     }
     for (let i = 0; i < apps.length; i++) {
@@ -239,11 +254,12 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
         a.state = AppState.RUNNABLE;
       }
       if (a.state !== AppState.RUNNABLE) continue;
-      const w0 = measuredCosts ? performance.now() : 0;
+      const w0 = timeUnits ? performance.now() : 0;
       const w = a.step(t, sliceNs);
-      if (measuredCosts && w > 0) vc.t += (performance.now() - w0) * 1e6 * scale;
+      if (timeUnits && w > 0 && (measuredCosts || vc.t === t)) vc.t += (performance.now() - w0) * 1e6 * scale;
       stats[base + CoreStat.APP_STEPS]!++;
       roleNs[Role.APP]! += vc.t - t;
+      if (vc.t > t) lastRole = Role.APP;
       work += w;
     }
     if (apps.length > 0) {
@@ -252,6 +268,11 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
         Atomics.sub(ctl, Ctl.APPS_ACTIVE, activeApps - active);
         activeApps = active;
       }
+    }
+    if (det) {
+      // Publish where this core got to before handing the turn on (the next one reads it).
+      sync.publish(vc.t, ring);
+      sync.releaseTurn();
     }
     if (work > 0) stats[base + CoreStat.WORK_UNITS]! += work;
     else if (vc.t === t0) {
@@ -267,7 +288,8 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
   if (blockedOn !== -2) sync.unblock();
   setAwake(false);
   sync.retire(ring);
-  stats[base + CoreStat.MEASURE_END_NS] = Math.min(vc.t, endNs);
+  // The window of this core's shares: to the end (or where a STOP found it; a unit may overrun the end).
+  stats[base + CoreStat.MEASURE_END_NS] = measuring ? Math.max(vc.t, warmupNs) : warmupNs;
   stats[base + CoreStat.LATE_ITEMS] = vc.lateItems;
   stats[base + CoreStat.LATE_NS] = vc.lateNs;
   stats[base + CoreStat.LATE_MAX_NS] = vc.lateMaxNs;

@@ -61,7 +61,7 @@ export function vsyncLayout(workers: number): LayoutDesc {
   return new LayoutBuilder()
     .add('bound', 'f64', workers * F_STRIDE)
     .add('lowered', 'f64', workers * F_STRIDE)
-    .add('words', 'i32', workers * I_STRIDE)
+    .add('words', 'i32', (workers + 1) * I_STRIDE)
     .build();
 }
 
@@ -196,6 +196,23 @@ export class VSync {
     const m = this.othersMin();
     if (!this.deterministic) return t <= m + this.windowNs;
     return t < m || (t === m && this.me < this.argmin);
+  }
+
+  /**
+   * Deterministic mode: one worker at a time computes its next event and runs it (a CAS token on
+   * its own line), so what any worker sees in its rings and locks is fixed by the virtual-time
+   * order alone, never by how the host interleaves the threads.
+   */
+  acquireTurn(stop: () => boolean): boolean {
+    const i = this.workers * I_STRIDE;
+    while (Atomics.compareExchange(this.words, i, 0, this.me + 1) !== 0) {
+      if (stop()) return false; // the holder may have failed: never wait past a stop
+    }
+    return true;
+  }
+
+  releaseTurn(): void {
+    Atomics.store(this.words, this.workers * I_STRIDE, 0);
   }
 
   /** Marks this worker as waiting on `argmin` (so it is rung when that bound rises). */

@@ -95,7 +95,7 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
         cfg, globalCore, ctl, coreStats, doorbells, locks, vc, sync,
         stalls: stalls !== null && stalls.active ? stalls : null, appsPreCounted: true, appsPreCountedN: appsCounted,
         warmupNs: cfg.warmupMs * 1e6, endNs: (cfg.warmupMs + cfg.durationMs) * 1e6, hostCpus: task.hostCpus,
-        jitter: jitterFromEnv(), onMeasureStart: setup.onMeasureStart?.bind(setup),
+        jitter: jitterFromEnv(), measureUncharged: world.costModel !== true, onMeasureStart: setup.onMeasureStart?.bind(setup),
       }, setup.contexts, setup.apps);
     } else {
       runCoreLoop({

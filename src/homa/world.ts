@@ -143,6 +143,7 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
   const clock = opts.clock ?? nowNs;
   return {
     name: 'homa',
+    costModel: true,
     lockClasses(cfg: EmuConfig) {
       return { classes: [...LOCK_CLASSES], counts: lockCounts(cfg) };
     },

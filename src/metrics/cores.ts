@@ -28,7 +28,29 @@ export interface CoreRow {
   stalls: number;
 }
 
+/** Virtual time's own fidelity figures (src/cpu/vcore-loop.ts's monitor). */
+export interface VirtualFidelity {
+  costProfile: string;
+  costScale: number;
+  syncWindowNs: number;
+  deterministic: boolean;
+  /** Emulated seconds per wall second of the whole run. */
+  emulatedPerWallSec: number;
+  /** Items handled after the core had already jumped past their stamp (possible only within the window). */
+  lateItems: number;
+  /** Their share of all units of work. */
+  lateShare: number;
+  lateMeanNs: number;
+  lateMaxNs: number;
+  /** Times cores waited for slower ones, and real parks (host figures, not emulated). */
+  syncWaits: number;
+  parks: number;
+}
+
 export interface FidelityReport {
+  /** 'virtual' or 'wall'. */
+  clock: string;
+  virtual: VirtualFidelity | null;
   hostCpus: number;
   emulatedCores: number;
   workerThreads: number;
@@ -79,13 +101,36 @@ export function busiestCore(rows: readonly CoreRow[]): CoreRow | null {
   return best;
 }
 
+/** Sums the virtual-time monitor over the emulated cores' stat rows. */
+export function virtualFidelity(coreStats: Float64Array, workers: number, v: Omit<VirtualFidelity, 'lateItems' | 'lateShare' | 'lateMeanNs' | 'lateMaxNs' | 'syncWaits' | 'parks'>): VirtualFidelity {
+  let late = 0, lateNs = 0, lateMax = 0, work = 0, waits = 0, parks = 0;
+  for (let g = 0; g < workers; g++) {
+    const b = g * CORE_STAT_FIELDS;
+    late += coreStats[b + CoreStat.LATE_ITEMS]!;
+    lateNs += coreStats[b + CoreStat.LATE_NS]!;
+    lateMax = Math.max(lateMax, coreStats[b + CoreStat.LATE_MAX_NS]!);
+    work += coreStats[b + CoreStat.WORK_UNITS]!;
+    waits += coreStats[b + CoreStat.SYNC_WAITS]!;
+    parks += coreStats[b + CoreStat.PARKS]!;
+  }
+  return { ...v, lateItems: late, lateShare: work > 0 ? late / work : 0, lateMeanNs: late > 0 ? lateNs / late : 0, lateMaxNs: lateMax, syncWaits: waits, parks };
+}
+
 export function fidelity(rows: readonly CoreRow[], hostCpus: number, emulatedCores: number, workerThreads: number,
-  idleMode: string, dilation: number): FidelityReport {
+  idleMode: string, dilation: number, virtual: VirtualFidelity | null = null): FidelityReport {
   const stolen = rows.map((r) => r.share['stolen'] ?? 0);
   const meanStolenShare = stolen.length ? stolen.reduce((a, b) => a + b, 0) / stolen.length : 0;
   const maxStolenShare = stolen.length ? Math.max(...stolen) : 0;
   const oversubscription = workerThreads / hostCpus;
   const warnings: string[] = [];
+  if (virtual !== null) {
+    // Host scheduling slows a virtual run down but cannot change its figures: no stolen-time
+    // warning; the error the window actually let in instead.
+    if (virtual.lateShare > 0.01) {
+      warnings.push(`${(virtual.lateShare * 100).toFixed(1)}% of work items arrived after their core had moved past their stamp (by ${virtual.lateMeanNs.toFixed(0)} ns on average, ${virtual.lateMaxNs.toFixed(0)} ns at most): lower --sync-window-ns (now ${virtual.syncWindowNs}) for exact ordering`);
+    }
+    return { clock: 'virtual', virtual, hostCpus, emulatedCores, workerThreads, oversubscription, idleMode, dilation, meanStolenShare, maxStolenShare, warnings };
+  }
   if (oversubscription > 1 && idleMode === 'poll') {
     warnings.push(`${workerThreads} worker threads on ${hostCpus} host CPUs with --idle-mode poll: spinning cores steal the CPU from working ones; use hybrid or park`);
   }
@@ -94,5 +139,5 @@ export function fidelity(rows: readonly CoreRow[], hostCpus: number, emulatedCor
   } else if (oversubscription > 1) {
     warnings.push(`oversubscribed: ${workerThreads} worker threads on ${hostCpus} host CPUs; wake-ups of parked cores cost host futex latency, not an IPI`);
   }
-  return { hostCpus, emulatedCores, workerThreads, oversubscription, idleMode, dilation, meanStolenShare, maxStolenShare, warnings };
+  return { clock: 'wall', virtual: null, hostCpus, emulatedCores, workerThreads, oversubscription, idleMode, dilation, meanStolenShare, maxStolenShare, warnings };
 }

@@ -25,10 +25,19 @@ export function formatReport(r: EmulateResult): string {
   const h = r.header;
   const out: string[] = [];
   out.push(`homa-emu run: ${h.hosts} hosts x ${h.coresPerHost} cores, workload ${h.workload} at ${h.gbps} Gbps per client host, seed ${h.seed}`);
-  out.push(`measured ${h.measuredSec.toFixed(2)} s wall (${h.emulatedSec.toFixed(3)} s emulated, dilation ${h.dilation}) after ${h.warmupMs} ms warm-up${h.interrupted ? ' — INTERRUPTED' : ''}`);
+  if (h.clock === 'virtual') {
+    out.push(`measured ${(h.emulatedSec * 1e3).toFixed(3)} ms emulated after ${h.warmupMs} ms emulated warm-up, in ${h.wallSec.toFixed(2)} s wall${h.interrupted ? ' — INTERRUPTED' : ''}${h.wallLimitHit ? ' — CUT SHORT by --max-wall-s' : ''}`);
+  } else {
+    out.push(`measured ${h.measuredSec.toFixed(2)} s wall (${h.emulatedSec.toFixed(3)} s emulated, dilation ${h.dilation}) after ${h.warmupMs} ms warm-up${h.interrupted ? ' — INTERRUPTED' : ''}`);
+  }
   if (h.nonDefaults.length > 0) out.push(`options: ${h.nonDefaults.map(([k, v]) => `--${k} ${String(v)}`).join(' ')}`);
   if (h.stalls.length > 0) out.push(`injected stalls: ${h.stalls.map((s) => `${s.globalCore < 0 ? 'all cores' : `core ${s.globalCore}`} ${s.durationMs} ms every ${s.everyMs} ms`).join('; ')}`);
   out.push(`base RTT ${h.baseRttUs.toFixed(1)} us (${h.baseRttSource}); slowdown = RTT / (base + length x 8 / link_mbps)`);
+  if (h.calibration !== null) {
+    const by = new Map<string, number>();
+    for (const s of h.calibration.stages) by.set(s.stage, (by.get(s.stage) ?? 0) + s.ns);
+    out.push(`modelled unloaded 100 B RTT ${h.calibration.totalUs.toFixed(2)} us = ${[...by].map(([k, v]) => `${k} ${(v / 1000).toFixed(2)}`).join(' + ')} (us, both directions)`);
+  }
   out.push(fidelityText(r.fidelity));
 
   out.push('', 'Throughput:');

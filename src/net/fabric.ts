@@ -245,9 +245,12 @@ export class Fabric implements KernelContext {
   nextNs(now: number): number {
     let t = this.nextEventNs();
     for (let h = 0; h < this.hosts; h++) {
-      if (this.tx[h]!.size() === 0) continue;
+      const head = this.tx[h]!.peek();
+      if (head < 0) continue;
+      // When the head packet left its NIC, or when the uplink has room for it.
       const room = this.linkFreeNs[h]! - this.lookaheadNs;
-      const due = room > now ? room : now;
+      const stamp = this.stamps !== null ? this.stamps[head]! : now;
+      const due = room > stamp ? room : stamp;
       if (due < t) t = due;
     }
     return t;

@@ -9,7 +9,9 @@
  */
 import type { EmuConfig } from '../config/config.js';
 import { nonDefaults, resolveConfig } from '../config/config.js';
-import { busiestCore, coreRows, fidelity, type CoreRow, type FidelityReport } from '../metrics/cores.js';
+import { busiestCore, coreRows, fidelity, virtualFidelity, type CoreRow, type FidelityReport } from '../metrics/cores.js';
+import { resolveCosts } from '../cpu/cost-profile.js';
+import { unloadedRttPath, type PathStage } from '../homa/cost-path.js';
 import { computeDigest, type Digest } from '../metrics/digest.js';
 import { mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
 import { lockRows, type LockRow } from '../metrics/locks.js';
@@ -38,6 +40,14 @@ export interface EmulateResult {
     workerThreads: number; hostCpus: number; oversubscription: number; idleMode: string; dilation: number;
     warmupMs: number; durationMs: number; measuredSec: number; emulatedSec: number; interrupted: boolean;
     nonDefaults: Array<[string, unknown]>; stalls: StallSpec[]; baseRttUs: number; baseRttSource: 'given' | 'measured';
+    /** 'virtual' (emulated time from the cost profile) or 'wall' (host time / dilation). */
+    clock: string; costProfile: string; syncWindowNs: number; deterministic: boolean;
+    /** Wall seconds the whole run took (virtual) and emulated seconds per wall second. */
+    wallSec: number; emulatedPerWallSec: number;
+    /** --clock virtual: --max-wall-s ended the run before its emulated window was over. */
+    wallLimitHit: boolean;
+    /** --clock virtual: the modelled unloaded 100 B RTT, stage by stage (emulated ns). */
+    calibration: { stages: PathStage[]; totalUs: number } | null;
   };
   throughput: {
     rpcsPerSec: number; requestGbps: number; responseGbps: number;
@@ -101,12 +111,14 @@ function throttleStats(c: HomaCollected): { throttledMean: number; throttledMax:
 
 /** The short unloaded run that measures the base RTT of a 100-byte RPC on this cluster. */
 export async function measureBaseRttUs(cfg: EmuConfig, opts: RunOptions = {}): Promise<number> {
+  const virtual = cfg.clock === 'virtual';
   const probe = resolveConfig({
     ...cfg, workload: '100', gbps: 0, clientMax: 1, ports: 1, portReceivers: 0, serverPorts: 1, portThreads: 1,
-    // Warm up long enough for the first, slow RTTs (JIT, page faults) to be discarded: on a small
-    // host they are 2-4x the warm ones and would shrink every slowdown.
-    serviceUsecs: 0, warmupMs: 500, durationMs: 700, stall: '', lossRate: 0,
-    baseRttUsecs: 1,
+    // Wall clock: warm up long enough for the first, slow RTTs (JIT, page faults) to be
+    // discarded: on a small host they are 2-4x the warm ones and would shrink every slowdown.
+    // Virtual clock: no warm-up effects exist; a few hundred RPCs of emulated time suffice.
+    serviceUsecs: 0, warmupMs: virtual ? 0.1 : 500, durationMs: virtual ? 2 : 700, stall: '', lossRate: 0,
+    baseRttUsecs: 1, maxWallS: 0,
   } as Record<string, unknown>);
   const raw = await runWorld('homa', probe, { signal: opts.signal });
   const c = raw.worldResult as HomaCollected;
@@ -126,11 +138,19 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
   const raw = await runWorld('homa', cfg, opts);
   const c = raw.worldResult as HomaCollected;
   const cp = c.cpNode;
-  const wallSec = raw.measuredNs / 1e9;
-  const emuSec = wallSec / cfg.dilation;
+  const virtual = cfg.clock === 'virtual';
+  // Virtual: measuredNs is emulated already; wall: it is wall time, stretched by the dilation.
+  const wallSec = virtual ? raw.wallNs / 1e9 : raw.measuredNs / 1e9;
+  const emuSec = virtual ? raw.measuredNs / 1e9 : wallSec / cfg.dilation;
+  const costs = virtual ? resolveCosts(cfg.costProfile, cfg.costScale) : null;
 
   const cores = coreRows(raw.coreStats, raw.totalWorkers, cfg.cores, raw.hasFabric);
-  const fid = fidelity(cores.filter((r) => r.label !== 'fabric'), raw.hostCpus, raw.emulatedCores, raw.totalWorkers, cfg.idleMode, cfg.dilation);
+  const vfid = costs !== null ? virtualFidelity(raw.coreStats, raw.totalWorkers, {
+    costProfile: costs.profile, costScale: cfg.costScale, syncWindowNs: cfg.deterministic ? 0 : cfg.syncWindowNs,
+    deterministic: cfg.deterministic, emulatedPerWallSec: raw.wallNs > 0 ? (cfg.warmupMs / 1e3 + emuSec) / (raw.wallNs / 1e9) : 0,
+  }) : null;
+  const fid = fidelity(cores.filter((r) => r.label !== 'fabric'), raw.hostCpus, raw.emulatedCores, raw.totalWorkers, cfg.idleMode, cfg.dilation, vfid);
+  const path = costs !== null && !costs.measured ? unloadedRttPath(cfg, costs) : null;
 
   const clients = cp?.clients ?? [];
   const completed = clients.reduce((a, x) => a + x.completed, 0);
@@ -168,6 +188,7 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
   for (const h of c.hosts) for (const [k, v] of Object.entries(h.metrics)) metrics[k] = (metrics[k] ?? 0) + v;
 
   const warnings = [...fid.warnings];
+  if (raw.wallLimitHit) warnings.push(`--max-wall-s ${cfg.maxWallS} ended the run after ${(emuSec * 1e3).toFixed(3)} of ${cfg.durationMs} emulated ms of the window: raise it or shorten --duration-ms`);
   const maxLagNs = clients.reduce((a, x) => Math.max(a, x.maxLagNs), 0);
   const lagFraction = emuSec > 0 && clients.length > 0 ? clients.reduce((a, x) => a + x.lagNs, 0) / 1e9 / emuSec / clients.length : 0;
   if (lagFraction >= 0.01) warnings.push(`lag due to overload: clients fell ${(lagFraction * 100).toFixed(0)}% behind their Poisson schedule (the offered load was not reached; RTTs exclude the wait)`);
@@ -183,6 +204,10 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
       warmupMs: cfg.warmupMs, durationMs: cfg.durationMs, measuredSec: wallSec, emulatedSec: emuSec, interrupted: raw.interrupted,
       nonDefaults: nonDefaults(cfg), stalls: parseStalls(cfg.stall, cfg.hosts, cfg.cores),
       baseRttUs, baseRttSource: given ? 'given' : 'measured',
+      clock: cfg.clock, costProfile: costs?.profile ?? 'host', syncWindowNs: cfg.deterministic ? 0 : cfg.syncWindowNs,
+      deterministic: cfg.deterministic, wallSec: raw.wallNs / 1e9, emulatedPerWallSec: vfid?.emulatedPerWallSec ?? 1 / cfg.dilation,
+      wallLimitHit: raw.wallLimitHit,
+      calibration: path !== null ? { stages: path.stages, totalUs: path.totalNs / 1000 } : null,
     },
     throughput: {
       rpcsPerSec: emuSec > 0 ? completed / emuSec : 0,

@@ -172,10 +172,24 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
       for (let w = 0; w < totalWorkers; w++) if (b[w]! < m) m = b[w]!;
       return m;
     };
+    // A worker that never returns from a unit of work holds the minimum forever: after this much
+    // wall time without the minimum moving, stop (the watchdog then names who does not stop).
+    const stuckMs = Math.max(2 * cfg.watchdogMs, 2000);
+    let lastMin = -1;
+    let lastMove = Date.now();
     for (;;) {
       const el = Date.now() - wallStart;
       if (firstError !== null || interrupted || settled || Atomics.load(ctl, Ctl.PHASE) >= Phase.STOP) break;
       if (cfg.maxWallS > 0 && el >= cfg.maxWallS * 1000) { wallLimitHit = true; break; }
+      const m = emulatedMin();
+      if (m !== lastMin) { lastMin = m; lastMove = Date.now(); }
+      else if (Date.now() - lastMove > stuckMs) {
+        const b = readBounds(sab, vsyncDesc, totalWorkers);
+        const holders: number[] = [];
+        for (let w = 0; w < totalWorkers; w++) if (b[w] === m) holders.push(w);
+        firstError = new Error(`virtual time stuck at ${(m / 1e3).toFixed(3)} us emulated for ${stuckMs} ms of wall time: worker(s) ${holders.join(', ')} hold the minimum and do not move`);
+        break;
+      }
       if (opts.stopWhenAppsDone === true && (Atomics.load(ctl, Ctl.WORLD_DONE) !== 0 || Atomics.load(ctl, Ctl.APPS_ACTIVE) === 0)) {
         endedEarly = true;
         break;

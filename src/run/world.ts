@@ -49,6 +49,12 @@ export interface CoreSetup {
 
 export interface World {
   readonly name: string;
+  /**
+   * Virtual time: true when the world charges the cost profile itself (the Homa world). Otherwise
+   * each unit of work that charged nothing is charged its real JavaScript time x --cost-scale,
+   * so any world runs in virtual time.
+   */
+  readonly costModel?: boolean;
   /** Lock classes this world uses and how many locks of each (for the shared lock table). */
   lockClasses(cfg: EmuConfig): { classes: string[]; counts: number[] };
   /** Shared memory of the world (validated sizing: throw a UserError with code ESIZING if too large). */

@@ -32,7 +32,7 @@ describe('bad input', () => {
     [['selftest', '--cores', '-1'], /^homa-emu: --cores: expected a whole number in \[1, 64\], got "-1"\n$/],
     [['selftest', '--idle-mode', 'nap'], /^homa-emu: --idle-mode: expected one of poll, park, hybrid, got "nap"\n$/],
     [['selftest', '--ring-slots', '1000'], /power of two, got "1000"\n$/],
-    [['selftest', '--duration-ms', '0'], /^homa-emu: --duration-ms: expected a number in \[1, 3600000\] ms, got "0"\n$/],
+    [['selftest', '--duration-ms', '0'], /^homa-emu: --duration-ms: expected a number in \[0.001, 3600000\] ms, got "0"\n$/],
     [['selftest', '--bogus'], /unknown option '--bogus'/],
     [['nosuchcommand'], /unknown command 'nosuchcommand'/],
   ])('%j exits 2 with one line', (args, re) => {

@@ -19,8 +19,10 @@ function cli(...args: string[]): Promise<{ code: number | null; stdout: string; 
   });
 }
 
-/** A small cluster, short run: cheap enough for a test, long enough to complete RPCs. */
-const SMALL = ['--hosts', '2', '--cores', '2', '--dilation', '20', '--gbps', '0.5', '--duration-ms', '600', '--warmup-ms', '200'];
+/** A small cluster, short run (emulated ms: the default clock is virtual): cheap enough for a test, long enough to complete RPCs. */
+const SMALL = ['--hosts', '2', '--cores', '2', '--gbps', '0.5', '--duration-ms', '2', '--warmup-ms', '0.5'];
+/** The same in wall-clock mode, where durations are wall ms and every emulated duration is dilated. */
+const SMALL_WALL = ['--clock', 'wall', '--hosts', '2', '--cores', '2', '--dilation', '20', '--gbps', '0.5', '--duration-ms', '600', '--warmup-ms', '200'];
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
@@ -30,7 +32,8 @@ function checkReport(j: Json): void {
   // The rate is completed RPCs over the emulated measured seconds.
   const completed = j.metrics.client_responses_done;
   expect(completed).toBeGreaterThan(0);
-  expect(j.header.emulatedSec).toBeCloseTo(j.header.measuredSec / j.header.dilation, 9);
+  if (j.header.clock === 'virtual') expect(j.header.emulatedSec).toBeCloseTo(j.config.durationMs / 1000, 12);
+  else expect(j.header.emulatedSec).toBeCloseTo(j.header.measuredSec / j.header.dilation, 9);
   expect(j.throughput.rpcsPerSec).toBeCloseTo(completed / j.header.emulatedSec, 6);
   const perHost = j.throughput.perHost.reduce((a: number, h: Json) => a + h.rpcsPerSec, 0);
   expect(perHost).toBeCloseTo(j.throughput.rpcsPerSec, 6);
@@ -99,7 +102,8 @@ describe('homa-emu run (real workers)', () => {
   it('writes a self-consistent JSON report with the given base RTT', () => {
     expect(j.config.hosts).toBe(2);
     expect(j.config.cores).toBe(2);
-    expect(j.config.dilation).toBe(20);
+    expect(j.config.clock).toBe('virtual');
+    expect(j.header.clock).toBe('virtual');
     expect(j.header.baseRttUs).toBe(15);
     expect(j.header.baseRttSource).toBe('given');
     expect(j.header.emulatedCores).toBe(4);
@@ -156,9 +160,23 @@ describe('homa-emu run with the measured base RTT', () => {
   }, 60_000);
 });
 
+describe('homa-emu run --clock wall', () => {
+  it('keeps the wall-clock mode: times are wall / dilation and every invariant holds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'homa-emu-run-'));
+    const json = join(dir, 'r.json');
+    const r = await cli('run', ...SMALL_WALL, '--base-rtt-usecs', '15', '--json', json);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^measured \d+\.\d+ s wall \(\d+\.\d+ s emulated, dilation 20\)/m);
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    expect(j.header.clock).toBe('wall');
+    expect(j.config.dilation).toBe(20);
+    checkReport(j);
+  }, 60_000);
+});
+
 describe('homa-emu compare --target run', () => {
   it('prints one column per variant', async () => {
-    const r = await cli('compare', '--vary', 'max-gro-skbs=5,20', '--repeat', '1', ...SMALL, '--duration-ms', '300', '--warmup-ms', '100',
+    const r = await cli('compare', '--vary', 'max-gro-skbs=5,20', '--repeat', '1', ...SMALL, '--duration-ms', '1', '--warmup-ms', '0.2',
       '--base-rtt-usecs', '15');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^homa-emu compare \(run\): 2 variants x 1 runs/m);

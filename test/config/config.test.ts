@@ -42,7 +42,7 @@ describe('resolveConfig', () => {
 
   it.each([
     [{ cores: -1 }, /^--cores: expected a whole number in \[1, 64\], got -1$/],
-    [{ durationMs: 0 }, /^--duration-ms: expected a number in \[1, 3600000\] ms, got 0$/],
+    [{ durationMs: 0 }, /^--duration-ms: expected a number in \[0.001, 3600000\] ms, got 0$/],
     [{ idleMode: 'sleep' }, /^--idle-mode: expected one of poll, park, hybrid, got "sleep"$/],
     [{ ringSlots: 1000 }, /^--ring-slots: expected a whole number in \[16, 4194304\] that is a power of two, got 1000$/],
     [{ cores: '2.5' }, /^--cores: expected a whole number/],

@@ -7,7 +7,7 @@ import { SERVERS_ONLY, dataPkt } from './util.js';
 
 describe('hand-off latency histograms', () => {
   it('GRO->SoftIRQ is now - T_GRO per packet and SoftIRQ->app is pick-up - hand-off, in emulated ns', async () => {
-    const h = await Harness.create({ apps: SERVERS_ONLY, cfg: { dilation: 2 } });
+    const h = await Harness.create({ apps: SERVERS_ONLY, cfg: { clock: 'wall', dilation: 2 } });
     const core = h.cores[2]!; // host 1, core 0: its SoftIRQ and its echo server thread
     const hm = core.homa;
     const now = h.clock.now() + 100_000;

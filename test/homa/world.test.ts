@@ -82,7 +82,7 @@ describe('homa world (2 hosts x 2 cores, harness)', () => {
     { waitMode: 'block', sockLockOnArrival: 'once', threadChoice: 'first', waiterQueue: 'fifo' },
     { waitMode: 'poll', steering: 'rps-ports', rss: 'ip-ports', hosts: 3, maxGroSkbs: 4 },
     { unschedBytes: 5000, maxIncoming: 30000, maxOvercommit: 2, lossRate: 0.05, tickUsecs: 50 },
-    { dilation: 3, mtu: 9000, window: 30000, pacerCore: 0, timerCore: 0 },
+    { clock: 'wall', dilation: 3, mtu: 9000, window: 30000, pacerCore: 0, timerCore: 0 },
     { maxGsoSize: 10000, unschedBytes: 60000, maxIncoming: 480000, lossRate: 0.02 },
   ];
   for (const v of variants) {

@@ -36,7 +36,7 @@ describe('Fabric serialisation', () => {
   });
 
   it('dilation 10 stretches it to 4800 ns per link', () => {
-    const n = new NetHarness({ linkMbps: 25000, dilation: 10, channels: 1 });
+    const n = new NetHarness({ linkMbps: 25000, clock: 'wall', dilation: 10, channels: 1 });
     const s = n.send(0, { dst: 1, wireBytes: 1500 }, 0);
     n.fabric.run(0);
     expect(n.fabric.arriveSwitchNs[s]).toBe(4800);

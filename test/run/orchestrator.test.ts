@@ -6,7 +6,7 @@ import { compiledUrl } from '../../src/util/paths.js';
 const faulty = compiledUrl(import.meta.url, '../workers/faulty-world.js').href;
 
 function cfg(over: Record<string, unknown>) {
-  return resolveConfig({ hosts: 1, cores: 3, warmupMs: 50, durationMs: 300, idleMode: 'park', watchdogMs: 2000, ...over });
+  return resolveConfig({ hosts: 1, cores: 3, warmupMs: 50, durationMs: 300, idleMode: 'park', watchdogMs: 2000, clock: 'wall', ...over });
 }
 
 describe('runWorld', () => {
@@ -43,3 +43,29 @@ describe('runWorld', () => {
     await expect(runWorld(faulty, cfg({ workload: 'hang', seed: 0, watchdogMs: 500 }))).rejects.toThrow(/watchdog: worker\(s\) (\d+, )*0(, \d+)* did not stop/);
   });
 });
+
+describe('runWorld with --clock virtual', () => {
+  const vcfg = (over: Record<string, unknown>) => resolveConfig({ hosts: 1, cores: 3, warmupMs: 0.05, durationMs: 0.3, watchdogMs: 1000, ...over });
+
+  it('ends every core at the same emulated instant: the window is exactly the duration', async () => {
+    const raw = await runWorld(faulty, vcfg({ workload: 'none' }));
+    expect(raw.summaries.map((s) => s.globalCore)).toEqual([0, 1, 2]);
+    expect((raw.worldResult as number[]).every((c) => c > 0)).toBe(true);
+    expect(raw.measuredNs).toBe(0.3e6);
+    expect(raw.interrupted).toBe(false);
+    expect(raw.wallLimitHit).toBe(false);
+  });
+
+  it('a worker stuck in a unit of work holds virtual time still: the run stops and names it', async () => {
+    await expect(runWorld(faulty, vcfg({ workload: 'hang', seed: 0, durationMs: 1000 })))
+      .rejects.toThrow(/watchdog: worker\(s\) (\d+, )*0(, \d+)* did not stop|worker\(s\) 0 hold the minimum/);
+  });
+
+  it('--max-wall-s cuts a long emulated window short and says so', async () => {
+    const raw = await runWorld(faulty, vcfg({ workload: 'none', durationMs: 1e6, maxWallS: 1 }));
+    expect(raw.wallLimitHit).toBe(true);
+    expect(raw.measuredNs).toBeGreaterThan(0);
+    expect(raw.measuredNs).toBeLessThan(1e12);
+  });
+});
+

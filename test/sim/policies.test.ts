@@ -21,7 +21,7 @@ const built = existsSync(fileURLToPath(new URL('../../dist/src/homa/world.js', i
 /** A fixture as a path relative to the working directory, as a user would type it. */
 const rel = (name: string): string => './' + relative(process.cwd(), fileURLToPath(new URL(`../policy/fixtures/${name}`, import.meta.url)));
 
-const BASE = { hosts: 2, cores: 2, durationMs: 120_000, warmupMs: 200, maxRpcsPerHost: 256, bpagesPerHost: 128,
+const BASE = { hosts: 2, cores: 2, durationMs: 120_000, warmupMs: 0.05, maxRpcsPerHost: 256, bpagesPerHost: 128,
   ringSlots: 1024, tickUsecs: 200, watchdogMs: 20_000, idleMode: 'park' };
 
 async function run(opts: Record<string, unknown>): Promise<ReturnType<typeof collectHoma>> {

@@ -197,7 +197,7 @@ describe('cp_node apps (harness, manual clock)', () => {
   }, 60_000);
 
   it('records RTTs in emulated ns: wall time from send to completion divided by the dilation', async () => {
-    const { h, apps, sender } = await cpHarness({ workload: 'w2', gbps: 0, clientMax: 1, ports: 1, portReceivers: 0, dilation: 4 }, {});
+    const { h, apps, sender } = await cpHarness({ workload: 'w2', gbps: 0, clientMax: 1, ports: 1, portReceivers: 0, clock: 'wall', dilation: 4 }, {});
     measureStart(h);
     const wall: number[] = [];
     let sentAt = 0;
