@@ -6,7 +6,7 @@
  * packets queued on the RPC and handed off when PKTS_READY is clear), GRANT (raise granted,
  * transmit), RESEND (retransmit up to tx_end, a client even after its response started, or BUSY), RPC_UNKNOWN (a client restarts its request, or
  * aborts with ENOTCONN when no socket listens; a server ends the RPC), BUSY, NEED_ACK (answer
- * with an ACK), ACK (end acknowledged server RPCs), CUTOFFS — then one grant check for the
+ * with an ACK when the response is complete, else RESENDs), ACK (end acknowledged server RPCs), CUTOFFS — then one grant check for the
  * group (which releases the RPC lock) and the piggybacked acks. Between packets the RPC lock is
  * yielded to an app thread that spins for it (rpc.appNeedsLock, the kernel's APP_NEEDS_LOCK).
  * `copyOut` is the app's half: it detaches the queued packets under the RPC lock, copies their
@@ -116,6 +116,36 @@ export function addPacket(hm: Homa, g: number, p: number): boolean {
   if (tail < 0) hm.rInHead[g] = p; else hdr[tail * HW + H.NEXT] = p;
   hm.rInTail[g] = p;
   return true;
+}
+
+function sendResend(hm: Homa, g: number, offset: number, length: number, now: number): void {
+  const slot = allocControl(hm, PktType.RESEND, hm.rPeer[g]!, hm.sPort[hm.rSock[g]!]!, hm.rDport[g]!, hm.rId[g]!);
+  if (slot < 0) return;
+  const b = slot * HW;
+  hm.pktHdr[b + H.OFFSET] = offset;
+  hm.pktHdr[b + H.INCOMING_OR_LENGTH] = length;
+  hm.pktHdr[b + H.FLAGS_OR_PRIO] = hm.numPriorities - 1;
+  sendControl(hm, slot, now);
+}
+
+/**
+ * homa_request_retrans for RPC g (lock held): a RESEND for each gap of its incoming message and
+ * for [recv_end, granted) if not empty; RESEND 0, -1 (everything sent so far) when no byte of
+ * the message arrived yet.
+ */
+export function requestRetrans(hm: Homa, g: number, now: number): void {
+  if (hm.rInLen[g]! < 0) {
+    sendResend(hm, g, 0, -1, now);
+    return;
+  }
+  const ng = hm.rInNumGaps[g]!;
+  const gb = g * HOMA_MAX_GAPS;
+  for (let i = 0; i < ng; i++) {
+    sendResend(hm, g, hm.rGapStart[gb + i]!, hm.rGapEnd[gb + i]! - hm.rGapStart[gb + i]!, now);
+  }
+  const recvEnd = hm.rInRecvEnd[g]!;
+  const length = hm.rInGranted[g]! - recvEnd;
+  if (length > 0) sendResend(hm, g, recvEnd, length, now);
 }
 
 /** homa_data_pkt (RPC lock held): consumes DATA packet p for RPC g. */
@@ -383,10 +413,13 @@ export function dispatchPkts(hm: Homa, head: number, now: number): void {
         hm.pktPool.free(p);
         break;
       case PktType.NEED_ACK: {
+        // homa_need_ack_pkt: ACK only a response fully received; otherwise ask for what is missing.
         hm.pktPool.free(p);
-        const done = hm.rError[g] === 0 && (Atomics.load(hm.rFlags, g) & RpcFlag.DELIVERED) !== 0;
-        if (done) sendAck(hm, src, dport, sport, localId, now);
-        else hm.count(M.ignored_need_acks);
+        const complete = (Atomics.load(hm.rFlags, g) & RpcFlag.DELIVERED) !== 0
+          || (hm.rState[g] === RpcState.INCOMING && hm.rInLen[g]! >= 0 && hm.rInRemaining[g] === 0);
+        if (hm.rError[g] !== 0) hm.count(M.ignored_need_acks);
+        else if (complete) sendAck(hm, src, dport, sport, localId, now);
+        else requestRetrans(hm, g, now);
         break;
       }
       default:
@@ -403,7 +436,11 @@ export function dispatchPkts(hm: Homa, head: number, now: number): void {
 function unknownRpc(hm: Homa, p: number, type: number, src: number, sport: number, dport: number, localId: number,
   now: number): void {
   hm.pktPool.free(p);
-  hm.count(M.unknown_rpcs);
+  // Counted as the kernel does: not RESEND or NEED_ACK (answered below), nor a GRANT for a
+  // server RPC (one that ended while its response was being granted).
+  if (type !== PktType.RESEND && type !== PktType.NEED_ACK && (type !== PktType.GRANT || (localId & 1) === 0)) {
+    hm.count(M.unknown_rpcs);
+  }
   if (type === PktType.RESEND) {
     xmitControl(hm, PktType.RPC_UNKNOWN, src, dport, sport, localId, now);
   } else if (type === PktType.NEED_ACK) {

@@ -17,46 +17,14 @@
  */
 import type { CoreAccount, KernelContext } from '../cpu/context.js';
 import { Role } from '../cpu/context.js';
-import { H, HEADER_WORDS, PktType } from '../wire/packet.js';
-import { HOMA_MAX_GAPS, LINE } from './layout.js';
+import { PktType } from '../wire/packet.js';
+import { LINE } from './layout.js';
 import { HomaErr, RpcFlag, RpcState, type Homa } from './homa.js';
 import { M } from './metrics.js';
-import { allocControl, sendControl, xmitControl } from './outgoing.js';
+import { xmitControl } from './outgoing.js';
 import { rpcEnd } from './rpc.js';
-import { rpcAbort } from './incoming.js';
+import { requestRetrans, rpcAbort } from './incoming.js';
 import { checkNeedy } from './grant.js';
-
-const HW = HEADER_WORDS;
-
-function sendResend(hm: Homa, g: number, offset: number, length: number, now: number): void {
-  const slot = allocControl(hm, PktType.RESEND, hm.rPeer[g]!, hm.sPort[hm.rSock[g]!]!, hm.rDport[g]!, hm.rId[g]!);
-  if (slot < 0) return;
-  const b = slot * HW;
-  hm.pktHdr[b + H.OFFSET] = offset;
-  hm.pktHdr[b + H.INCOMING_OR_LENGTH] = length;
-  hm.pktHdr[b + H.FLAGS_OR_PRIO] = hm.numPriorities - 1;
-  sendControl(hm, slot, now);
-}
-
-/**
- * homa_request_retrans for RPC g (lock held): a RESEND for each gap of its incoming message and
- * for [recv_end, granted) if not empty; RESEND 0, -1 (everything sent so far) when no byte of
- * the message arrived yet.
- */
-export function requestRetrans(hm: Homa, g: number, now: number): void {
-  if (hm.rInLen[g]! < 0) {
-    sendResend(hm, g, 0, -1, now);
-    return;
-  }
-  const ng = hm.rInNumGaps[g]!;
-  const gb = g * HOMA_MAX_GAPS;
-  for (let i = 0; i < ng; i++) {
-    sendResend(hm, g, hm.rGapStart[gb + i]!, hm.rGapEnd[gb + i]! - hm.rGapStart[gb + i]!, now);
-  }
-  const recvEnd = hm.rInRecvEnd[g]!;
-  const length = hm.rInGranted[g]! - recvEnd;
-  if (length > 0) sendResend(hm, g, recvEnd, length, now);
-}
 
 /** homa_rpc_tx_end: the end of the part of RPC g's outgoing message handed to the NIC (0 if none). */
 function txEnd(hm: Homa, g: number): number {

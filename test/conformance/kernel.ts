@@ -11,15 +11,16 @@
  * the grant structures ("active[0]: id 100 remaining 20000; peer 1: id 102 remaining 50000").
  * Everything here drives our functions; nothing is the kernel's code.
  */
-import { H, HEADER_WORDS, PktType } from '../../src/wire/packet.js';
+import { DATA_FLAG_RETRANSMIT, H, HEADER_WORDS, PktType, setCommonHeader, wireBytes } from '../../src/wire/packet.js';
 import { LINE } from '../../src/homa/layout.js';
 import { RpcState, type Homa } from '../../src/homa/homa.js';
-import { msgInInit } from '../../src/homa/incoming.js';
+import { dispatchPkts, msgInInit } from '../../src/homa/incoming.js';
 import { msgOutInit } from '../../src/homa/outgoing.js';
 import { allocMsgPages } from '../../src/homa/pool.js';
 import { rpcAllocClient, rpcAllocServer } from '../../src/homa/rpc.js';
 import { sockLookup } from '../../src/homa/sock.js';
-import { HOMA_MAX_GRANTS } from '../../src/homa/layout.js';
+import { HOMA_MAX_GAPS, HOMA_MAX_GRANTS } from '../../src/homa/layout.js';
+import { CUTOFF_VERSION } from '../../src/homa/peer.js';
 import { Harness } from '../homa/harness.js';
 import { txPackets } from '../homa/util.js';
 
@@ -64,13 +65,13 @@ export function describePacket(hm: Homa, slot: number): string {
   const b = slot * HEADER_WORDS;
   const w = (i: number): number => hm.pktHdr[b + i]!;
   switch (w(H.TYPE)) {
-    case PktType.DATA: return `DATA ${w(H.SEG_BYTES)}@${w(H.OFFSET)}`;
-    case PktType.GRANT: return `GRANT ${w(H.OFFSET)}@${w(H.FLAGS_OR_PRIO)}`;
-    case PktType.RESEND: {
-      const len = w(H.INCOMING_OR_LENGTH);
-      const end = len < 0 ? -1 : w(H.OFFSET) + len - 1;
-      return `RESEND ${w(H.OFFSET)}-${end}@${w(H.FLAGS_OR_PRIO)}`;
+    case PktType.DATA: {
+      const re = (w(H.FLAGS_OR_PRIO) & DATA_FLAG_RETRANSMIT) !== 0 ? 'retrans ' : '';
+      return `DATA ${re}${w(H.SEG_BYTES)}@${w(H.OFFSET)}`;
     }
+    case PktType.GRANT: return `GRANT ${w(H.OFFSET)}@${w(H.FLAGS_OR_PRIO)}`;
+    case PktType.RESEND: // (end inclusive: length -1, "everything", shows as offset - 2)
+      return `RESEND ${w(H.OFFSET)}-${w(H.OFFSET) + w(H.INCOMING_OR_LENGTH) - 1}@${w(H.FLAGS_OR_PRIO)}`;
     case PktType.RPC_UNKNOWN: return 'RPC_UNKNOWN';
     case PktType.BUSY: return 'BUSY';
     case PktType.CUTOFFS: return 'CUTOFFS';
@@ -201,4 +202,59 @@ export function metric(h: Harness, m: number): number {
     n += hm.metrics[hm.mrow + m]!;
   }
   return n;
+}
+
+/**
+ * A control packet of `type` from peer `src` to host 0: `fromClient` means it comes from the
+ * peer's client port to our server port (an RPC we serve), else from the peer's server to our
+ * client. `id` is the client's id (the sender id is id or id ^ 1 accordingly).
+ */
+export function ctrlPkt(hm: Homa, type: number, src: number, id: number, fromClient: boolean,
+  fields: Partial<Record<'offset' | 'length' | 'prio', number>> = {}): number {
+  const slot = hm.pktPool.alloc();
+  const [sport, dport, sender] = fromClient ? [CLIENT_PORT, SERVER_PORT, id] : [SERVER_PORT, CLIENT_PORT, id ^ 1];
+  setCommonHeader(hm.pktHdr, slot, type, src, hm.host, sport, dport, sender, 7);
+  const b = slot * HEADER_WORDS;
+  hm.pktHdr[b + H.WIRE_BYTES] = wireBytes(type, 0);
+  hm.pktHdr[b + H.OFFSET] = fields.offset ?? 0;
+  hm.pktHdr[b + H.INCOMING_OR_LENGTH] = fields.length ?? 0;
+  hm.pktHdr[b + H.FLAGS_OR_PRIO] = fields.prio ?? 0;
+  hm.pktHdr[b + H.NEXT] = -1;
+  return slot;
+}
+
+/** A DATA packet of `n` bytes at `off` of a `len`-byte message, from peer `src` (as ctrlPkt). */
+export function dataSeg(hm: Homa, src: number, id: number, fromClient: boolean, len: number, off: number, n: number,
+  incoming = len): number {
+  const slot = ctrlPkt(hm, PktType.DATA, src, id, fromClient);
+  const b = slot * HEADER_WORDS;
+  hm.pktHdr[b + H.SEG_BYTES] = n;
+  hm.pktHdr[b + H.MSG_LEN] = len;
+  hm.pktHdr[b + H.OFFSET] = off;
+  hm.pktHdr[b + H.INCOMING_OR_LENGTH] = incoming;
+  hm.pktHdr[b + H.FLAGS_OR_PRIO] = 0;
+  hm.pktHdr[b + H.CUTOFF_VERSION] = CUTOFF_VERSION; // up to date: no CUTOFFS in reply
+  hm.pktHdr[b + H.WIRE_BYTES] = wireBytes(PktType.DATA, n);
+  return slot;
+}
+
+/** homa_dispatch_pkts for one packet. */
+export function dispatch(hm: Homa, slot: number, nowNs = 0): void {
+  dispatchPkts(hm, slot, nowNs);
+}
+
+/** Packets queued on RPC g's incoming message. */
+export function queued(hm: Homa, g: number): number {
+  let n = 0;
+  for (let p = hm.rInHead[g]!; p >= 0; p = hm.pktHdr[p * HEADER_WORDS + H.NEXT]!) n++;
+  return n;
+}
+
+/** unit_print_gaps without times: "start a, end b; ...". */
+export function gaps(hm: Homa, g: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < hm.rInNumGaps[g]!; i++) {
+    out.push(`start ${hm.rGapStart[g * HOMA_MAX_GAPS + i]}, end ${hm.rGapEnd[g * HOMA_MAX_GAPS + i]}`);
+  }
+  return out.join('; ');
 }
