@@ -272,6 +272,7 @@ export function resendData(hm: Homa, g: number, start: number, end: number, prio
   let limit = hm.rOutNext[g]!;
   if (limit > len) limit = len;
   if (end > limit) end = limit;
+  if (end <= start) return 0; // an empty range (once cut at what was sent) asks for nothing
   let sent = 0;
   for (let off = segStart(hm, g, start < 0 ? 0 : start); off < end;) {
     const n = segLength(hm, g, off);
