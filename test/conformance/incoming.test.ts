@@ -8,7 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ACK_IDS, H, HEADER_WORDS, PktType } from '../../src/wire/packet.js';
-import { RpcState, type Homa } from '../../src/homa/homa.js';
+import { RpcFlag, RpcState, type Homa } from '../../src/homa/homa.js';
+import { registerInterest, rpcHandoff } from '../../src/homa/interest.js';
+import { readyListed, sockLookup } from '../../src/homa/sock.js';
 import { addPacket, msgInInit, requestRetrans } from '../../src/homa/incoming.js';
 import { HOMA_MAX_GAPS } from '../../src/homa/layout.js';
 import { M } from '../../src/homa/metrics.js';
@@ -16,7 +18,7 @@ import { xmitData } from '../../src/homa/outgoing.js';
 import { lastOfType } from '../homa/util.js';
 import { grantables } from './kernel.js';
 import {
-  MTU_1400, ctrlPkt, dataSeg, dispatch, gaps, inRpc, inServiceRpc, kernelHost, metric, outRpc, queued, startResponse,
+  MTU_1400, SERVER_PORT, ctrlPkt, dataSeg, dispatch, gaps, inRpc, inServiceRpc, kernelHost, metric, outRpc, queued, startResponse,
   withRpcLock, type Kernel,
 } from './kernel.js';
 
@@ -532,7 +534,88 @@ describe('unit_homa_incoming.c', () => {
     dispatch(hm, ackPkt(hm, [ID, ID + 2, ID + 4]));
     for (const g of rpcs) expect(hm.rState[g]).toBe(RpcState.FREE);
   });
+
+  it('homa_ack_pkt__target_rpc_doesnt_exist', async () => {
+    const { hm } = await fixture();
+    const r1 = serverOutgoing(hm, ID, 100, 5000);
+    const r2 = serverOutgoing(hm, ID + 2, 100, 5000);
+    dispatch(hm, ackPkt(hm, [ID + 10, ID + 2]));
+    expect(hm.rState[r1]).toBe(RpcState.OUTGOING);
+    expect(hm.rState[r2]).toBe(RpcState.FREE);
+  });
+
+  it('homa_data_pkt__no_buffers', async () => {
+    const k = await fixture({ bpagesPerHost: 16 });
+    const { h, hm } = k;
+    const g = clientWaiting(k, 1000, 5000, 0);
+    const held: number[] = [];
+    for (let p = hm.pagePool.alloc(); p >= 0; p = hm.pagePool.alloc()) held.push(p); // no free pages
+    dispatch(hm, dataSeg(hm, 1, hm.rId[g]!, false, 5000, 0, 1400));
+    expect(metric(h, M.data_dropped_no_bufs)).toBe(1); // ours counts packets (the kernel, bytes: 1400)
+    expect(queued(hm, g)).toBe(0);
+    for (const p of held) hm.pagePool.free(p);
+  });
+
+  it('homa_data_pkt__handoff', async () => {
+    const k = await fixture();
+    const { h, hm } = k;
+    const g = clientWaiting(k, 1000, 3000, 0);
+    dispatch(hm, dataSeg(hm, 1, hm.rId[g]!, false, 3000, 1400, 1400));
+    expect(readyListed(hm, g)).toBe(true);
+    expect(hm.rFlags[g]! & RpcFlag.PKTS_READY).not.toBe(0);
+    expect(hm.rInRemaining[g]).toBe(1600);
+    expect(queued(hm, g)).toBe(1);
+    expect(metric(h, M.ready_list_adds)).toBe(1);
+    // A second packet does not hand off again: one is pending.
+    dispatch(hm, dataSeg(hm, 1, hm.rId[g]!, false, 3000, 2800, 200));
+    expect(metric(h, M.ready_list_adds)).toBe(1);
+  });
+
+  it('homa_cutoffs_pkt_basics', async () => {
+    const { hm } = await fixture();
+    const g = outRpc(hm, 1, 20000);
+    expect(hm.rOutGranted[g]).toBe(10000);
+    const p = ctrlPkt(hm, PktType.CUTOFFS, 1, hm.rId[g]!, false);
+    hm.pktHdr[p * HEADER_WORDS + H.CUTOFF_VERSION] = 400;
+    dispatch(hm, p);
+    expect(hm.peerCutoffVersion[hm.host * hm.hosts + 1]).toBe(400); // ours: CUTOFFS carries the version only
+  });
+
+  it('homa_dispatch_pkts__cutoffs_for_unknown_client_rpc', async () => {
+    const { hm } = await fixture();
+    const p = ctrlPkt(hm, PktType.CUTOFFS, 1, 99990, false);
+    hm.pktHdr[p * HEADER_WORDS + H.CUTOFF_VERSION] = 400;
+    dispatch(hm, p);
+    expect(hm.peerCutoffVersion[hm.host * hm.hosts + 1]).toBe(400);
+  });
+
+  it('homa_rpc_handoff__handoff_to_shared_interest', async () => {
+    const { h, hm } = await fixture();
+    const g = inRpc(hm, 1, ID, 1600, 0, 1600);
+    const sockG = sockLookup(hm, SERVER_PORT);
+    withSocketLock(hm, sockG, () => { registerInterest(hm, sockG, 0, 0); registerInterest(hm, sockG, 1, 0); });
+    withRpcLock(hm, g, () => rpcHandoff(hm, g, 0));
+    expect(hm.sNumWaiters[sockG]).toBe(1);
+    expect(Atomics.load(hm.tWake, 0 * 16)).toBe(0);
+    expect(Atomics.load(hm.tWake, 1 * 16)).toBe(1);
+    expect(Atomics.load(hm.tRpc, 1)).toBe(g);
+    expect(metric(h, M.handoffs_thread_waiting)).toBe(1);
+  });
+
+  it('homa_rpc_handoff__queue_rpc_on_socket', async () => {
+    const { h, hm } = await fixture();
+    const g = inRpc(hm, 1, ID, 1600, 0, 1600);
+    withRpcLock(hm, g, () => rpcHandoff(hm, g, 0));
+    expect(readyListed(hm, g)).toBe(true);
+    expect(metric(h, M.ready_list_adds)).toBe(1);
+  });
 });
+
+function withSocketLock(hm: Homa, sockG: number, fn: () => void): void {
+  const sl = hm.socketLock(sockG);
+  hm.locks.lock(sl);
+  try { fn(); } finally { hm.locks.unlock(sl); }
+}
 
 /** An ACK from peer 1's client port carrying acks for client ids `ids` (ours: the target is in the list). */
 function ackPkt(hm: Homa, ids: number[]): number {
