@@ -1,7 +1,8 @@
 /**
  * Conformance with HomaModule's test/unit_homa_offload.c: the GRO-side decisions — FAST_GRANTS
  * bypass of a GRANT when GRO is not busy (gro_busy_usecs), batches pushed at max_gro_skbs — and
- * SoftIRQ steering, Gen2 (first idle core of the next 4, else rotate softirq_offset) and Gen3
+ * SHORT_BYPASS of a one-packet message, SoftIRQ steering, IDLE (the least recently active of the
+ * next 4 cores), Gen2 (first idle core of the next 4, else rotate softirq_offset) and Gen3
  * (first static candidate whose app is idle, else the first), with the kernel's time stamps,
  * through our NapiContext (host 0, core 0) and the gen2/gen3 steering policies.
  */
@@ -11,7 +12,7 @@ import { NapiContext } from '../../src/homa/offload.js';
 import { M } from '../../src/homa/metrics.js';
 import { subLayout } from '../../src/shm/layout.js';
 import { SpscRing, ringContents } from '../../src/shm/ring.js';
-import { HOMA_GRO_FAST_GRANTS, parseGroPolicy } from '../../src/policy/gro-policy.js';
+import { HOMA_GRO_FAST_GRANTS, HOMA_GRO_SHORT_BYPASS, parseGroPolicy } from '../../src/policy/gro-policy.js';
 import { createOffloadState } from '../../src/policy/offload.js';
 import { createSteeringPolicy } from '../../src/policy/steering.js';
 import { withRpcLock } from './kernel.js';
@@ -49,6 +50,46 @@ describe('unit_homa_offload.c', () => {
     rx.push(grant());
     napi.run(1000, h.acct);
     expect(metric(h, M.gro_grant_bypasses)).toBe(1);
+  });
+
+  it('homa_gro_receive__HOMA_GRO_SHORT_BYPASS', async () => {
+    const { h, hm } = await kernelHost({ mtu: MTU_1400, unschedBytes: 10000, flags: 4 });
+    const napi = h.cores[0]!.contexts.find((c) => c instanceof NapiContext) as NapiContext;
+    const rx = new SpscRing(h.sab, subLayout(subLayout(h.desc, 'net'), 'rx.0.0'));
+    knobs(hm, { groBusyNs: 500 });
+    const bypasses = (): number => metric(h, M.gro_data_bypasses);
+    // SHORT_BYPASS off.
+    hm.gro = parseGroPolicy(0);
+    hm.off.lastGroNs[0] = 400;
+    rx.push(dataSeg(hm, 1, 1234, true, 10000, 2000, 1400));
+    napi.run(1000, h.acct);
+    expect(bypasses()).toBe(0);
+    // On, but the message is longer than one packet.
+    hm.gro = parseGroPolicy(HOMA_GRO_SHORT_BYPASS);
+    hm.off.lastGroNs[0] = 400;
+    rx.push(dataSeg(hm, 1, 1234, true, 10000, 2000, 1400));
+    napi.run(1000, h.acct);
+    expect(bypasses()).toBe(0);
+    // A whole 1400-byte message: bypassed.
+    hm.off.lastGroNs[0] = 400;
+    rx.push(dataSeg(hm, 1, 1236, true, 1400, 0, 1400));
+    napi.run(1000, h.acct);
+    expect(bypasses()).toBe(1);
+    // GRO busy: no bypass.
+    hm.off.lastGroNs[0] = 600;
+    rx.push(dataSeg(hm, 1, 1238, true, 1400, 0, 1400));
+    napi.run(1000, h.acct);
+    expect(bypasses()).toBe(1);
+  });
+
+  it('homa_gro_complete__GRO_IDLE', () => {
+    const st = createOffloadState(8);
+    const idle = createSteeringPolicy('idle');
+    [[6, 30], [7, 25], [0, 20], [1, 15], [2, 10]].forEach(([c, t]) => { st.lastActiveNs[c!] = t!; });
+    expect(idle.chooseSoftirqCore(5, 2, 0, 1000, st, 0)).toBe(1);
+    st.lastActiveNs[6] = 5;
+    expect(idle.chooseSoftirqCore(5, 2, 0, 1000, st, 0)).toBe(6);
+    expect(idle.chooseSoftirqCore(6, 2, 0, 1000, st, 0)).toBe(2);
   });
 
   it('homa_gro_receive__max_gro_skbs', async () => {
