@@ -468,10 +468,6 @@ export function homaCoreLayout(cfg: EmuConfig): CoreLayout {
 }
 
 /**
- * max_sched_prio: the highest level below the one whose cutoff covers the longest message
- * (cutoff >= HOMA_MAX_MESSAGE_LENGTH); P0..max_sched_prio carry scheduled data.
- */
-/**
  * homa_grant_update_sysctl_deps' fifo_grant_interval on a 1 GHz clock (ns): the link time of
  * fifo_grant_increment bytes at link_mbps x fifo_fraction / 1000, in the kernel's integer steps;
  * 1 s when FIFO grants are off (fraction or increment 0, or less than 1 Mbps for them).
@@ -483,6 +479,10 @@ export function fifoGrantIntervalNs(linkMbps: number, fifoFraction: number, incr
   return Math.floor((nsPerFifoMbit * increment * 8) / 1e6);
 }
 
+/**
+ * max_sched_prio: the highest level below the one whose cutoff covers the longest message
+ * (cutoff >= HOMA_MAX_MESSAGE_LENGTH); P0..max_sched_prio carry scheduled data.
+ */
 export function computeMaxSchedPrio(cutoffs: Int32Array, numPriorities: number): number {
   for (let i = numPriorities - 1; i > 0; i--) {
     if (cutoffs[i]! >= 1_000_000) return i - 1;

@@ -4,10 +4,11 @@
  * bucket (a request's first DATA creates the server RPC), then each packet by type — DATA
  * (message init with its buffer pages, reassembly with [start, end) gaps, duplicates dropped,
  * packets queued on the RPC and handed off when PKTS_READY is clear), GRANT (raise granted,
- * transmit), RESEND (retransmit up to tx_end, a client even after its response started, or BUSY), RPC_UNKNOWN (a client restarts its request, or
- * aborts with ENOTCONN when no socket listens; a server ends the RPC), BUSY, NEED_ACK (answer
- * with an ACK when the response is complete, else RESENDs), ACK (end acknowledged server RPCs), CUTOFFS — then one grant check for the
- * group (which releases the RPC lock) and the piggybacked acks. Between packets the RPC lock is
+ * transmit), RESEND (retransmit up to tx_end — a client even after its response started — or
+ * BUSY), RPC_UNKNOWN (a client restarts its request, or aborts with ENOTCONN when no socket
+ * listens; a server ends the RPC), BUSY, NEED_ACK (an ACK when the response is complete, else
+ * RESENDs for what is missing), ACK (end acknowledged server RPCs), CUTOFFS — then one grant
+ * check for the group (which releases the RPC lock) and the piggybacked acks. Between packets the RPC lock is
  * yielded to an app thread that spins for it (rpc.appNeedsLock, the kernel's APP_NEEDS_LOCK).
  * `copyOut` is the app's half: it detaches the queued packets under the RPC lock, copies their
  * payload into the message pages with the lock released, frees them, and relocks. Every packet that arrives is counted by type and
