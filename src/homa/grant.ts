@@ -57,8 +57,17 @@ export function grantPriority(hm: Homa, s: number): number {
     const ro = hm.gActiveRemaining[base + t]!;
     if (ro < rem || (ro === rem && hm.rBirthNs[o]! < hm.rBirthNs[me]!)) rank++;
   }
+  return priorityForRank(hm, rank, n);
+}
+
+/**
+ * homa_grant_priority: the scheduled priority of the RPC with `rank` better-ranked active RPCs
+ * among `numActive`: max_sched_prio - rank, shifted down by the levels fewer RPCs leave unused
+ * (so that a new short message can preempt at once), at least 0.
+ */
+export function priorityForRank(hm: Homa, rank: number, numActive: number): number {
   let prio = hm.maxSchedPrio - rank;
-  const extra = hm.maxSchedPrio + 1 - n;
+  const extra = hm.maxSchedPrio + 1 - numActive;
   if (extra >= 0) prio -= extra;
   return prio < 0 ? 0 : prio;
 }
@@ -84,7 +93,7 @@ export function lockGrantFromRpc(hm: Homa, g: number, lk: number): boolean {
 
 // --- membership (grant lock held) ---
 
-function listInsert(hm: Homa, g: number): void {
+export function listInsert(hm: Homa, g: number): void {
   const h = hm.host;
   let prev = -1;
   let cur = hm.gListHead[h]!;
@@ -97,7 +106,7 @@ function listInsert(hm: Homa, g: number): void {
   hm.gNumGrantable[h] = hm.gNumGrantable[h]! + 1;
 }
 
-function listRemove(hm: Homa, g: number): void {
+export function listRemove(hm: Homa, g: number): void {
   const h = hm.host;
   const prev = hm.rGrantPrev[g]!;
   const next = hm.rGrantNext[g]!;
@@ -109,7 +118,7 @@ function listRemove(hm: Homa, g: number): void {
   hm.gNumGrantable[h] = hm.gNumGrantable[h]! - 1;
 }
 
-function activate(hm: Homa, g: number, s: number): void {
+export function activate(hm: Homa, g: number, s: number): void {
   const base = hm.host * HOMA_MAX_GRANTS;
   hm.gActive[base + s] = g;
   hm.gActiveRemaining[base + s] = hm.rInRemaining[g]!;
@@ -120,7 +129,7 @@ function activate(hm: Homa, g: number, s: number): void {
   hm.gPeerActive[p] = hm.gPeerActive[p]! + 1;
 }
 
-function deactivate(hm: Homa, s: number): number {
+export function deactivate(hm: Homa, s: number): number {
   const base = hm.host * HOMA_MAX_GRANTS;
   const g = hm.gActive[base + s]!;
   hm.gActive[base + s] = -1;
@@ -133,53 +142,52 @@ function deactivate(hm: Homa, s: number): number {
   return g;
 }
 
-function emptySlot(hm: Homa): number {
-  const base = hm.host * HOMA_MAX_GRANTS;
-  for (let s = 0; s < hm.maxOvercommit; s++) if (hm.gActive[base + s]! < 0) return s;
-  return -1;
-}
-
 /**
- * find_victim: the active slot RPC g may take when all are used — from the peer with the most
- * active RPCs, its worst one; taken only if that peer has more than (g's peer's active + 1)
- * RPCs, or g outranks it. Returns -1 if g must wait.
+ * find_victim: the active slot RPC g may take — the first empty slot among the first
+ * max_overcommit, else the lowest-priority active RPC ("lp"): from the peer with the most
+ * active RPCs, counting g's own peer as if g were active too, and among equal counts the one
+ * with more bytes remaining (ties: the younger). Its slot is returned if lp's peer has more
+ * than (g's peer's active + 1) RPCs, or if g outranks lp; otherwise -1 (g must wait).
  */
-function findVictim(hm: Homa, g: number): number {
+export function findVictim(hm: Homa, g: number): number {
   const base = hm.host * HOMA_MAX_GRANTS;
   const pa = hm.host * hm.hosts;
-  let victim = -1;
-  let vslot = -1;
-  let vcount = -1;
+  const myPeer = hm.rPeer[g]!;
+  let lp = -1;
+  let lpCount = 0;
+  let lpRemaining = 0;
   for (let s = 0; s < hm.maxOvercommit; s++) {
     const o = hm.gActive[base + s]!;
-    if (o < 0) continue;
-    const c = hm.gPeerActive[pa + hm.rPeer[o]!]!;
-    if (c > vcount || (c === vcount && hm.rPeer[o] === hm.rPeer[victim] && outranks(hm, victim, o))) {
-      victim = o; vslot = s; vcount = c;
+    if (o < 0) return s;
+    const rem = hm.gActiveRemaining[base + s]!;
+    let c = hm.gPeerActive[pa + hm.rPeer[o]!]!;
+    if (hm.rPeer[o] === myPeer) c++;
+    if (c !== lpCount) {
+      if (c > lpCount) { lp = s; lpCount = c; lpRemaining = rem; }
+      continue;
     }
+    if (lpRemaining > rem) continue;
+    if (lpRemaining === rem && hm.rBirthNs[hm.gActive[base + lp]!]! > hm.rBirthNs[o]!) continue;
+    lp = s; lpCount = c; lpRemaining = rem;
   }
-  if (victim < 0) return -1;
-  const mine = hm.gPeerActive[pa + hm.rPeer[g]!]!;
-  if (vcount > mine + 1 || outranks(hm, g, victim)) return vslot;
-  return -1;
+  if (lp < 0) return -1;
+  if (lpCount > hm.gPeerActive[pa + myPeer]! + 1) return lp;
+  const mine = hm.rInRemaining[g]!;
+  if (lpRemaining > mine) return lp;
+  if (lpRemaining < mine) return -1;
+  return hm.rBirthNs[hm.gActive[base + lp]!]! > hm.rBirthNs[g]! ? lp : -1;
 }
 
 /** manage_rpc: RPC g becomes grantable — active if a slot is free or a victim yields one. */
-function manage(hm: Homa, g: number): void {
-  const s = emptySlot(hm);
-  if (s >= 0) { activate(hm, g, s); return; }
-  const v = findVictim(hm, g);
-  if (v >= 0) {
-    const bumped = deactivate(hm, v);
-    listInsert(hm, bumped);
-    activate(hm, g, v);
-    return;
-  }
-  listInsert(hm, g);
+export function manage(hm: Homa, g: number): void {
+  const s = findVictim(hm, g);
+  if (s < 0) { listInsert(hm, g); return; }
+  if (hm.gActive[hm.host * HOMA_MAX_GRANTS + s]! >= 0) listInsert(hm, deactivate(hm, s));
+  activate(hm, g, s);
 }
 
 /** promote_queued: fills free slot s from the grantable list (peer with fewest active, then SRPT). */
-function promoteQueued(hm: Homa, s: number): void {
+export function promoteQueued(hm: Homa, s: number): void {
   const pa = hm.host * hm.hosts;
   let best = -1;
   let bestCount = 1 << 30;
@@ -194,7 +202,7 @@ function promoteQueued(hm: Homa, s: number): void {
 }
 
 /** Removes RPC g from the grant state and returns its incoming bytes (grant lock held). */
-function unmanage(hm: Homa, g: number): void {
+export function unmanage(hm: Homa, g: number): void {
   const st = hm.rGrantState[g]!;
   if (st === GrantState.ACTIVE) {
     const s = hm.rActiveSlot[g]!;
@@ -212,10 +220,20 @@ function unmanage(hm: Homa, g: number): void {
   }
 }
 
-/** promote_rpc: an inactive RPC's rank may have changed: reposition it, maybe activate it. */
-function promote(hm: Homa, g: number): void {
+/**
+ * promote_rpc: an inactive RPC's rank may have changed: reposition it in the grantable list;
+ * if it now leads its peer's RPCs there, it may take an active slot (find_victim).
+ */
+export function promote(hm: Homa, g: number): void {
   listRemove(hm, g);
-  manage(hm, g);
+  listInsert(hm, g);
+  const peer = hm.rPeer[g]!;
+  for (let c = hm.gListHead[hm.host]!; c !== g; c = hm.rGrantNext[c]!) if (hm.rPeer[c] === peer) return;
+  const s = findVictim(hm, g);
+  if (s < 0) return;
+  if (hm.gActive[hm.host * HOMA_MAX_GRANTS + s]! >= 0) listInsert(hm, deactivate(hm, s));
+  listRemove(hm, g);
+  activate(hm, g, s);
 }
 
 /** homa_grant_end_rpc: RPC g ends (RPC lock `lk` held, still held after). */
@@ -239,7 +257,7 @@ export function updateIncoming(hm: Homa, g: number): number {
 }
 
 /** Builds a GRANT for RPC g (offset = its granted bytes, priority `prio`); returns the slot or -1. */
-function buildGrant(hm: Homa, g: number, prio: number): number {
+export function buildGrant(hm: Homa, g: number, prio: number): number {
   const slot = allocControl(hm, PktType.GRANT, hm.rPeer[g]!, hm.sPort[hm.rSock[g]!]!, hm.rDport[g]!, hm.rId[g]!);
   if (slot < 0) return -1;
   const b = slot * HEADER_WORDS;
@@ -372,6 +390,22 @@ function fifoBetter(hm: Homa, c: number, oldest: number, limit: number): boolean
 }
 
 /**
+ * find_oldest: the oldest managed RPC that is not fully granted and has less than `limit`
+ * bytes granted but not received — the grantable list first, then the active slots, a later
+ * candidate replacing the pick only if strictly older (so the list wins ties). -1 if none.
+ */
+export function findOldest(hm: Homa, limit: number): number {
+  let oldest = -1;
+  for (let c = hm.gListHead[hm.host]!; c >= 0; c = hm.rGrantNext[c]!) if (fifoBetter(hm, c, oldest, limit)) oldest = c;
+  const base = hm.host * HOMA_MAX_GRANTS;
+  for (let s = 0; s < HOMA_MAX_GRANTS; s++) {
+    const o = hm.gActive[base + s]!;
+    if (o >= 0 && fifoBetter(hm, o, oldest, limit)) oldest = o;
+  }
+  return oldest;
+}
+
+/**
  * FIFO ("pity") grants: when the FIFO grant time has come, give fifo_grant_increment bytes to the
  * oldest grantable message that is not fully granted and has less than window + 2 x increment
  * outstanding; its data is to be sent at homa_high_priority (P6). The next one is due
@@ -379,23 +413,14 @@ function fifoBetter(hm: Homa, c: number, oldest: number, limit: number): boolean
  */
 export function checkFifo(hm: Homa, now: number): void {
   const h = hm.host;
-  if (now < hm.gFifoTimeNs[h]! || hm.fifoIntervalNs === Infinity) return;
-  if (hm.gFifoTimeNs[h] === 0) {
-    // First check since start: the first FIFO grant is due one interval from now.
-    hm.gFifoTimeNs[h] = now + hm.fifoIntervalNs;
-    return;
-  }
+  // fifo_grant_time starts at 0: the first check after start grants at once.
+  if (now < hm.gFifoTimeNs[h]!) return;
   hm.locks.lock(hm.grantLock);
   if (now < hm.gFifoTimeNs[h]!) { hm.locks.unlock(hm.grantLock); return; }
   hm.gFifoTimeNs[h] = now + hm.fifoIntervalNs;
+  if (hm.cfg.grantFifoFraction === 0 || hm.fifoIncrement === 0) { hm.locks.unlock(hm.grantLock); return; }
   const limit = grantWindow(hm, hm.gNumActive[h * LINE]!) + 2 * hm.fifoIncrement;
-  let oldest = -1;
-  const base = h * HOMA_MAX_GRANTS;
-  for (let s = 0; s < HOMA_MAX_GRANTS; s++) {
-    const o = hm.gActive[base + s]!;
-    if (o >= 0 && fifoBetter(hm, o, oldest, limit)) oldest = o;
-  }
-  for (let c = hm.gListHead[h]!; c >= 0; c = hm.rGrantNext[c]!) if (fifoBetter(hm, c, oldest, limit)) oldest = c;
+  const oldest = findOldest(hm, limit);
   if (oldest < 0) { hm.locks.unlock(hm.grantLock); return; }
   const g = oldest;
   const lk = hm.rpcLock(g);

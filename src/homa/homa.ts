@@ -131,6 +131,11 @@ export class Homa {
   readonly maxNicBacklogNs: number;
   /** ns of link time per wire byte (1% slower than link_mbps, as cycles_per_mbyte assumes). */
   readonly nsPerByte: number;
+  /**
+   * The kernel's cycles_per_mbyte on a 1 GHz clock: floor(101 x 8000 x khz / (link_mbps x 100)),
+   * khz = 1e6 (ns); a packet of B wire bytes occupies floor(B x nsPerMbyte / 1e6) ns of link.
+   */
+  readonly nsPerMbyte: number;
   readonly dontThrottle: boolean;
   readonly fifoIntervalNs: number;
   readonly fifoIncrement: number;
@@ -249,6 +254,8 @@ export class Homa {
   vc: VClock = new VClock(false, zeroCosts());
   /** Column pkt.vt: per packet slot, the virtual time stamp of its current hop. */
   readonly pktVt: Float64Array;
+  /** homa->timer_ticks: timer passes run on this host so far (written by the timer context only). */
+  timerTicks = 0;
   /** Clock used only for time accounting (bypass ns), never for decisions. */
   clock: () => number = () => 0;
   /**
@@ -296,11 +303,11 @@ export class Homa {
     this.maxSchedPrio = computeMaxSchedPrio(this.cutoffs, cfg.numPriorities);
     this.deferMinBytes = cfg.deferMinBytes;
     this.maxNicBacklogNs = cfg.maxNicEstBacklogUsecs * 1000 * D;
-    this.nsPerByte = (8000 / (cfg.linkMbps * 0.99)) * D;
+    this.nsPerMbyte = Math.floor((101 * 8000 * 1e6) / (cfg.linkMbps * 100)) * D;
+    this.nsPerByte = this.nsPerMbyte / 1e6;
     this.dontThrottle = (cfg.flags & 4) !== 0;
     this.fifoIncrement = cfg.fifoGrantIncrement;
-    this.fifoIntervalNs = cfg.grantFifoFraction > 0
-      ? ((cfg.fifoGrantIncrement * 8000) / (cfg.linkMbps * cfg.grantFifoFraction / 1000)) * D : Infinity;
+    this.fifoIntervalNs = fifoGrantIntervalNs(cfg.linkMbps, cfg.grantFifoFraction, cfg.fifoGrantIncrement) * D;
     this.pacerFifoFraction = cfg.pacerFifoFraction;
     checkHomaOptions(cfg);
     this.pacerKind = pacerKindOf(cfg.pacer);
@@ -484,6 +491,18 @@ export function homaCoreLayout(cfg: EmuConfig): CoreLayout {
     gen3[gro] = cands;
   }
   return { ...lay, gen3SoftirqCores: gen3 };
+}
+
+/**
+ * homa_grant_update_sysctl_deps' fifo_grant_interval on a 1 GHz clock (ns): the link time of
+ * fifo_grant_increment bytes at link_mbps x fifo_fraction / 1000, in the kernel's integer steps;
+ * 1 s when FIFO grants are off (fraction or increment 0, or less than 1 Mbps for them).
+ */
+export function fifoGrantIntervalNs(linkMbps: number, fifoFraction: number, increment: number): number {
+  const fifoMbps = Math.floor((linkMbps * Math.min(fifoFraction, 500)) / 1000);
+  if (fifoMbps <= 0 || increment <= 0) return 1e9;
+  const nsPerFifoMbit = Math.floor((1000 * 1e6) / fifoMbps);
+  return Math.floor((nsPerFifoMbit * increment * 8) / 1e6);
 }
 
 /**

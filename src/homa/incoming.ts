@@ -4,10 +4,11 @@
  * bucket (a request's first DATA creates the server RPC), then each packet by type — DATA
  * (message init with its buffer pages, reassembly with [start, end) gaps, duplicates dropped,
  * packets queued on the RPC and handed off when PKTS_READY is clear), GRANT (raise granted,
- * transmit), RESEND (retransmit, or BUSY), RPC_UNKNOWN (a client restarts its request, or
- * aborts with ENOTCONN when no socket listens; a server ends the RPC), BUSY, NEED_ACK (answer
- * with an ACK), ACK (end acknowledged server RPCs), CUTOFFS — then one grant check for the
- * group (which releases the RPC lock) and the piggybacked acks. Between packets the RPC lock is
+ * transmit), RESEND (retransmit up to tx_end — a client even after its response started — or
+ * BUSY), RPC_UNKNOWN (a client restarts its request, or aborts with ENOTCONN when no socket
+ * listens; a server ends the RPC), BUSY, NEED_ACK (an ACK when the response is complete, else
+ * RESENDs for what is missing), ACK (end acknowledged server RPCs), CUTOFFS — then one grant
+ * check for the group (which releases the RPC lock) and the piggybacked acks. Between packets the RPC lock is
  * yielded to an app thread that spins for it (rpc.appNeedsLock, the kernel's APP_NEEDS_LOCK).
  * `copyOut` is the app's half: it detaches the queued packets under the RPC lock, copies their
  * payload into the message pages with the lock released, frees them, and relocks. Every packet that arrives is counted by type and
@@ -20,7 +21,7 @@ import { ns32 } from '../shm/clock.js';
 import { HOMA_MAX_GAPS } from './layout.js';
 import { HomaErr, RpcFlag, RpcState, type Homa } from './homa.js';
 import { M } from './metrics.js';
-import { allocMsgPages, copyToMsg, freeMsgPages } from './pool.js';
+import { allocMsgPages, copyToMsg } from './pool.js';
 import { rpcAllocServer, rpcEnd, rpcFind, rpcFreeSlot } from './rpc.js';
 import { sockLookup } from './sock.js';
 import { rpcHandoff } from './interest.js';
@@ -118,6 +119,36 @@ export function addPacket(hm: Homa, g: number, p: number): boolean {
   return true;
 }
 
+function sendResend(hm: Homa, g: number, offset: number, length: number, now: number): void {
+  const slot = allocControl(hm, PktType.RESEND, hm.rPeer[g]!, hm.sPort[hm.rSock[g]!]!, hm.rDport[g]!, hm.rId[g]!);
+  if (slot < 0) return;
+  const b = slot * HW;
+  hm.pktHdr[b + H.OFFSET] = offset;
+  hm.pktHdr[b + H.INCOMING_OR_LENGTH] = length;
+  hm.pktHdr[b + H.FLAGS_OR_PRIO] = hm.numPriorities - 1;
+  sendControl(hm, slot, now);
+}
+
+/**
+ * homa_request_retrans for RPC g (lock held): a RESEND for each gap of its incoming message and
+ * for [recv_end, granted) if not empty; RESEND 0, -1 (everything sent so far) when no byte of
+ * the message arrived yet.
+ */
+export function requestRetrans(hm: Homa, g: number, now: number): void {
+  if (hm.rInLen[g]! < 0) {
+    sendResend(hm, g, 0, -1, now);
+    return;
+  }
+  const ng = hm.rInNumGaps[g]!;
+  const gb = g * HOMA_MAX_GAPS;
+  for (let i = 0; i < ng; i++) {
+    sendResend(hm, g, hm.rGapStart[gb + i]!, hm.rGapEnd[gb + i]! - hm.rGapStart[gb + i]!, now);
+  }
+  const recvEnd = hm.rInRecvEnd[g]!;
+  const length = hm.rInGranted[g]! - recvEnd;
+  if (length > 0) sendResend(hm, g, recvEnd, length, now);
+}
+
 /** homa_data_pkt (RPC lock held): consumes DATA packet p for RPC g. */
 function dataPkt(hm: Homa, g: number, p: number, now: number): void {
   const hdr = hm.pktHdr;
@@ -126,11 +157,11 @@ function dataPkt(hm: Homa, g: number, p: number, now: number): void {
   const st = hm.rState[g]!;
   if (isClient) {
     if (st === RpcState.OUTGOING) {
-      // The response started: the request is complete at the server.
+      // The response started: the request is complete at the server. Its pages stay until the
+      // RPC ends, as the kernel keeps the request's skbs: a RESEND may still ask for them.
       if (hm.rError[g] !== 0) { hm.pktPool.free(p); return; }
       hm.rState[g] = RpcState.INCOMING;
       if ((Atomics.load(hm.rFlags, g) & RpcFlag.THROTTLED) !== 0) throttleRemove(hm, g);
-      freeMsgPages(hm, hm.rOutPages, g);
       hm.rOutGranted[g] = hm.rOutNext[g]!;
     } else if (st !== RpcState.INCOMING) {
       hm.count(M.data_dropped_duplicate);
@@ -177,7 +208,13 @@ function grantPkt(hm: Homa, g: number, p: number, now: number): void {
   hm.pktPool.free(p);
 }
 
-/** A RESEND for RPC g (its sender side). */
+/**
+ * homa_resend_pkt: a RESEND for RPC g (its sender side). A server with no response yet answers
+ * BUSY; otherwise the requested range, cut at tx_end (what was handed to the NIC so far; a length
+ * of -1 means up to tx_end), is retransmitted at the RESEND's priority — by a client even after
+ * its response started — and a range past the grant raises the grant (a GRANT was lost). A
+ * RESEND that starts at or past tx_end gets BUSY: we are alive, just not sending yet.
+ */
 function resendPkt(hm: Homa, g: number, p: number, now: number): void {
   const b = p * HW;
   const hdr = hm.pktHdr;
@@ -188,24 +225,28 @@ function resendPkt(hm: Homa, g: number, p: number, now: number): void {
   const length = hdr[b + H.INCOMING_OR_LENGTH]!;
   const prio = hdr[b + H.FLAGS_OR_PRIO]!;
   hm.pktPool.free(p);
-  if (hm.rState[g] !== RpcState.OUTGOING || hm.rOutLen[g]! < 0) {
-    // Not sending (still receiving the request, or servicing it): tell the peer we are alive.
-    if ((hm.rId[g]! & 1) === 1) {
-      hm.count(M.busy_sent);
-      xmitControl(hm, PktType.BUSY, src, sport, dport, hm.rId[g]!, now);
-    }
+  const isClient = (hm.rId[g]! & 1) === 0;
+  const len = hm.rOutLen[g]!;
+  if ((!isClient && hm.rState[g] !== RpcState.OUTGOING) || len < 0) {
+    // A server still receiving or servicing the request (or a message not yet filled).
+    hm.count(M.busy_sent);
+    xmitControl(hm, PktType.BUSY, src, sport, dport, hm.rId[g]!, now);
     return;
   }
-  const len = hm.rOutLen[g]!;
-  let end = length < 0 ? hm.rOutNext[g]! : off + length;
-  if (end > len) end = len;
-  if (end > hm.rOutGranted[g]!) hm.rOutGranted[g] = end;
-  const sent = resendData(hm, g, off, end, prio, now);
-  if (sent === 0 && hm.rOutNext[g]! < hm.rOutGranted[g]!) {
+  const next = hm.rOutNext[g]!;
+  const txEnd = next < len ? next : len;
+  const end = length === -1 ? txEnd : off + length;
+  resendData(hm, g, off, end > txEnd ? txEnd : end, prio, now);
+  const st = hm.rState[g]!;
+  if (st === RpcState.DEAD || st === RpcState.FREE) return;
+  if (end > hm.rOutGranted[g]! && st === RpcState.OUTGOING) {
+    hm.rOutGranted[g] = end > len ? len : end;
+    xmitData(hm, g, false, now);
+  }
+  if (off >= txEnd) {
     hm.count(M.busy_sent);
     xmitControl(hm, PktType.BUSY, src, sport, dport, hm.rId[g]!, now);
   }
-  xmitData(hm, g, false, now);
 }
 
 /**
@@ -374,10 +415,13 @@ export function dispatchPkts(hm: Homa, head: number, now: number): void {
         hm.pktPool.free(p);
         break;
       case PktType.NEED_ACK: {
+        // homa_need_ack_pkt: ACK only a response fully received; otherwise ask for what is missing.
         hm.pktPool.free(p);
-        const done = hm.rError[g] === 0 && (Atomics.load(hm.rFlags, g) & RpcFlag.DELIVERED) !== 0;
-        if (done) sendAck(hm, src, dport, sport, localId, now);
-        else hm.count(M.ignored_need_acks);
+        const complete = (Atomics.load(hm.rFlags, g) & RpcFlag.DELIVERED) !== 0
+          || (hm.rState[g] === RpcState.INCOMING && hm.rInLen[g]! >= 0 && hm.rInRemaining[g] === 0);
+        if (hm.rError[g] !== 0) hm.count(M.ignored_need_acks);
+        else if (complete) sendAck(hm, src, dport, sport, localId, now);
+        else requestRetrans(hm, g, now);
         break;
       }
       default:
@@ -394,7 +438,11 @@ export function dispatchPkts(hm: Homa, head: number, now: number): void {
 function unknownRpc(hm: Homa, p: number, type: number, src: number, sport: number, dport: number, localId: number,
   now: number): void {
   hm.pktPool.free(p);
-  hm.count(M.unknown_rpcs);
+  // Counted as the kernel does: not RESEND or NEED_ACK (answered below), nor a GRANT for a
+  // server RPC (one that ended while its response was being granted).
+  if (type !== PktType.RESEND && type !== PktType.NEED_ACK && (type !== PktType.GRANT || (localId & 1) === 0)) {
+    hm.count(M.unknown_rpcs);
+  }
   if (type === PktType.RESEND) {
     xmitControl(hm, PktType.RPC_UNKNOWN, src, dport, sport, localId, now);
   } else if (type === PktType.NEED_ACK) {

@@ -25,6 +25,11 @@ import { copyFromMsg } from './pool.js';
 import { peerPiggybackAck, unschedPriority } from './peer.js';
 import { throttleAdd } from './pacer.js';
 
+/** ns of link time a packet of `bytes` wire bytes takes (homa_pacer_check_nic_q's cycles_for_packet). */
+export function linkNs(hm: Homa, bytes: number): number {
+  return Math.floor((bytes * hm.nsPerMbyte) / 1e6);
+}
+
 /** A NIC estimate further ahead than this is a stale (wrapped) ns32 stamp, not a backlog. */
 const STALE_IDLE_NS = 1_000_000_000;
 
@@ -106,7 +111,7 @@ export function checkNicQ(hm: Homa, bytes: number, now: number, force: boolean):
   const words = hm.pLinkIdle;
   const i = hm.host * LINE;
   const nowS = ns32(now);
-  const addNs = Math.round(bytes * hm.nsPerByte);
+  const addNs = linkNs(hm, bytes);
   for (;;) {
     const idle = Atomics.load(words, i);
     let ahead = ns32Diff(idle, nowS);
@@ -127,7 +132,7 @@ export function pacerAdmit(hm: Homa, g: number, bytes: number, now: number, forc
   const words = hm.pLinkIdle;
   const i = hm.host * LINE;
   const nowS = ns32(now);
-  const addNs = Math.round(bytes * hm.nsPerByte);
+  const addNs = linkNs(hm, bytes);
   const check = hm.pacerCheck;
   for (;;) {
     const idle = Atomics.load(words, i);
@@ -267,6 +272,7 @@ export function resendData(hm: Homa, g: number, start: number, end: number, prio
   let limit = hm.rOutNext[g]!;
   if (limit > len) limit = len;
   if (end > limit) end = limit;
+  if (end <= start) return 0; // an empty range (once cut at what was sent) asks for nothing
   let sent = 0;
   for (let off = segStart(hm, g, start < 0 ? 0 : start); off < end;) {
     const n = segLength(hm, g, off);

@@ -3,8 +3,9 @@
  * shared byte column, handed out by a slab pool of page indices. A message of L bytes holds
  * ceil(L / 64 KiB) pages (at most 16: 1,000,000 bytes) listed in its RPC's page column; byte k
  * of the message is at page[k >> 16] + (k & 0xffff). Both directions use pages: the sender's
- * copy of an outgoing message (the kernel keeps it in skbs) and the receiver's buffer the app
- * reads. Simplification: the kernel's per-core partial pages, bpage leases and the
+ * copy of an outgoing message (the kernel keeps it in skbs; a client keeps its request's pages
+ * until the RPC ends, since a RESEND may ask for them after the response started) and the
+ * receiver's buffer the app reads. Simplification: the kernel's per-core partial pages, bpage leases and the
  * waiting_for_bufs queue are not emulated; a message that finds too few pages fails (the sender
  * gets ENOMEM; an incoming message's data is dropped and counted, and retransmission retries).
  */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { H, PktType } from '../../src/wire/packet.js';
 import { RpcFlag } from '../../src/homa/homa.js';
-import { nicBacklogNs, xmitControl, xmitData } from '../../src/homa/outgoing.js';
+import { linkNs, nicBacklogNs, xmitControl, xmitData } from '../../src/homa/outgoing.js';
 import { pacerXmit, throttleAdd, throttleRemove, throttledCount, throttledList } from '../../src/homa/pacer.js';
 import { wireBytes } from '../../src/wire/packet.js';
 import { fileURLToPath } from 'node:url';
@@ -192,10 +192,10 @@ describe('pacer qdisc', () => {
     setBacklog(hm, 1000, 50_000);
     const small = clientRpc(hm, 1, 999, 1000);
     expect(send(hm, small, false, 1000)).toBe(1);
-    const dataNs = Math.round(wireBytes(PktType.DATA, 999) * hm.nsPerByte);
+    const dataNs = linkNs(hm, wireBytes(PktType.DATA, 999));
     expect(nicBacklogNs(hm, 1000)).toBe(50_000 + dataNs);
     expect(xmitControl(hm, PktType.GRANT, 1, 40000, 1000, 2, 1000)).toBe(true);
-    const grantNs = Math.round(wireBytes(PktType.GRANT, 0) * hm.nsPerByte);
+    const grantNs = linkNs(hm, wireBytes(PktType.GRANT, 0));
     expect(nicBacklogNs(hm, 1000)).toBe(50_000 + dataNs + grantNs);
   });
 
