@@ -17,11 +17,9 @@ import { compareRows, compareVariants, fileVariants, parseVary, type Variant } f
 import type { SelftestResult } from '../run/selftest.js';
 import Table from 'cli-table3';
 import { workloadInfo } from '../workload/dist.js';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { emulate, type EmulateResult } from '../run/emulate.js';
 import { formatReport } from '../metrics/report.js';
-import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-files.js';
+import { checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, type OutputOptions, type VariantRuns } from '../run/outputs.js';
 import { ProgressLine, phaseName } from './progress.js';
 import type { EmuConfig } from '../config/config.js';
 import { checkPolicyModules, withAbsolutePolicyPaths } from '../policy/registry.js';
@@ -102,11 +100,15 @@ export function buildProgram(): Command {
   const run = program.command('run')
     .description('run one Homa emulation under a cp_node-style workload and print the report')
     .option('--json <file>', 'write every figure as JSON')
-    .option('--rtts <dir>', "write the measured (length, RTT) pairs as cp_node's .rtts file into DIR")
-    .option('--data <dir>', "write cperf's digest (.data) and short-message CCDF (_cdf.data) into DIR");
+    .option('--rtts <dir>', "write the measured (length, RTT) pairs as cp_node's .rtts files (one per client host) into DIR")
+    .option('--data <dir>', "write the experiment into cperf's log directory DIR: NAME-<node>.rtts, reports/NAME.data, reports/NAME_cdf.data, and homa_emu_cperf.py (the base RTT for cperf)")
+    .option('--exp <name>', 'experiment name of the cperf files (letters, digits, _ and .; default homa_<workload>)')
+    .option('--metrics <dir>', 'write per host a /proc/net/homa_metrics snapshot for util/metrics.py: nodeH.homa_metrics and nodeH.homa_metrics.prev');
   addConfigOptions(run, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
   run.action(async (opts: Record<string, unknown>) => {
     const cfg = await prepareConfig(partialFromCli(opts));
+    const outputs = outputOptions(opts);
+    checkOutputOptions(cfg, outputs);
     const progress = new ProgressLine();
     const totalMs = cfg.warmupMs + cfg.durationMs;
     let last = { ms: 0, done: 0 };
@@ -121,7 +123,7 @@ export function buildProgram(): Command {
       },
     })).finally(() => progress.done());
     out(formatReport(r));
-    writeRunFiles(cfg, r, opts);
+    writeRunOutputs(cfg, r, outputs);
     if (r.accounting.mismatches > 0) throw new ExitCode(1);
   });
 
@@ -147,7 +149,9 @@ export function buildProgram(): Command {
     .option('--vary <spec>', 'OPTION=V1,V2,... (repeatable: the cartesian product)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--repeat <n>', 'runs per variant', '3')
     .option('--target <name>', 'what to run: run (the Homa emulation) or selftest', 'run')
-    .option('--json <file>', 'write every run\'s figures as JSON');
+    .option('--json <file>', 'write every run\'s figures as JSON')
+    .option('--data <dir>', "write one cperf experiment per variant (NAME_<variant>) into cperf's log directory DIR (--target run)")
+    .option('--exp <name>', 'experiment name prefix of the cperf files (default homa_<workload>)');
   addConfigOptions(cmp, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
   cmp.action(async (configs: string[], opts: Record<string, unknown>) => {
     const vary = opts['vary'] as string[];
@@ -164,10 +168,21 @@ export function buildProgram(): Command {
     // Validate every variant before running any (bad input must not cost a long run).
     for (const v of variants) await prepareConfig({ ...runner.defaults, ...base, ...v.partial });
     const repeat = Number(opts['repeat']);
+    const files = outputOptions(opts);
+    const keepRuns = files.data !== undefined;
+    if (keepRuns && target !== 'run') throw new UsageError(`--data: expected --target run (selftest writes no cperf files), got --target ${target}`);
+    const expBase = experimentName(await prepareConfig({ ...runner.defaults, ...base }), files.exp);
+    const kept = new Map<string, VariantRuns>();
     const result = await withSigint((signal) => compareVariants(base, variants, repeat, async (partial, v, rep) => {
       if (signal.aborted) throw new Error('interrupted');
       if (process.stderr.isTTY) process.stderr.write(`\r${v.label} run ${rep + 1}/${repeat}...   `);
-      return runner.run(await prepareConfig({ ...runner.defaults, ...partial }), signal);
+      const cfg = await prepareConfig({ ...runner.defaults, ...partial });
+      if (!keepRuns) return runner.run(cfg, signal);
+      const r = await emulate(cfg, { signal });
+      const entry = kept.get(v.label) ?? { label: v.label, cfg, runs: [] };
+      entry.runs.push(r);
+      kept.set(v.label, entry);
+      return runFigures(r);
     }));
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     out(`homa-emu compare (${target}): ${variants.length} variants x ${repeat} runs; median [min-max] x ratio to the first variant`);
@@ -175,6 +190,10 @@ export function buildProgram(): Command {
     for (const row of compareRows(result)) t.push(row);
     out(t.toString());
     if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify(result, null, 2));
+    if (files.data !== undefined) {
+      const exps = writeCompareData(files.data, expBase, [...kept.values()]);
+      out(`cperf experiments in ${files.data}: ${exps.map((e) => e.exp).join(', ')}`);
+    }
   });
 
   return program;
@@ -188,22 +207,10 @@ function liveRpcsDone(sab: SharedArrayBuffer, desc: LayoutDesc): number {
   return s;
 }
 
-/** --json, --rtts DIR, --data DIR. */
-function writeRunFiles(cfg: EmuConfig, r: EmulateResult, opts: Record<string, unknown>): void {
-  const exp = `homa_${cfg.workload}`;
-  const { samples: rtts, ...rest } = r;
-  if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify({ config: cfg, ...rest }, null, 2));
-  if (typeof opts['rtts'] === 'string') {
-    mkdirSync(opts['rtts'], { recursive: true });
-    writeFileSync(join(opts['rtts'], `${exp}-cluster.rtts`), formatRtts(rtts, {
-      exp, options: { protocol: 'homa', workload: cfg.workload, gbps: cfg.gbps, ports: cfg.ports, serverNodes: cfg.hosts, serverPorts: cfg.serverPorts, clientMax: cfg.clientMax },
-    }));
-  }
-  if (typeof opts['data'] === 'string') {
-    mkdirSync(opts['data'], { recursive: true });
-    writeFileSync(join(opts['data'], `${exp}.data`), formatDigestData(r.latency.digest, { exp }));
-    writeFileSync(join(opts['data'], `${exp}_cdf.data`), formatShortCdf(r.latency.digest, { exp }));
-  }
+/** The file options of `run` (and those `compare` shares). */
+function outputOptions(opts: Record<string, unknown>): OutputOptions {
+  const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? opts[k] : undefined);
+  return { json: str('json'), rtts: str('rtts'), data: str('data'), exp: str('exp'), metrics: str('metrics') };
 }
 
 class UsageError extends Error {

@@ -15,6 +15,9 @@ import { mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js
 import { lockRows, type LockRow } from '../metrics/locks.js';
 import { parseStalls, type StallSpec } from '../cpu/faults.js';
 import { runWorld, type RunOptions } from './orchestrator.js';
+import { column, subLayout } from '../shm/layout.js';
+import type { RawMetricsSource } from '../metrics/homa-metrics.js';
+import { timeBaseOf, type TimeBase } from '../metrics/emu-time.js';
 
 /** What the Homa world's collect returns (the parts the report reads). */
 export interface HomaCollected {
@@ -26,7 +29,7 @@ export interface HomaCollected {
     workload: { name: string; meanBytes: number };
     clients: Array<{ host: number; port: number; sent: number; completed: number; bytesOut: number; bytesIn: number; lagNs: number; maxLagNs: number; outstanding: number; mismatches: number; errors: Record<string, number>; overwritten: number }>;
     servers: Array<{ host: number; port: number; requests: number; bytesIn: number; bytesOut: number }>;
-    rtts: { lengths: ArrayLike<number>; rttNs: ArrayLike<number> };
+    rtts: { lengths: ArrayLike<number>; rttNs: ArrayLike<number>; hosts?: ArrayLike<number> };
     rttHist: string;
     handoff: { groToSoftirq: string[]; softirqToApp: string[] };
   };
@@ -75,8 +78,10 @@ export interface EmulateResult {
   metrics: Record<string, number>;
   fidelity: FidelityReport;
   warnings: string[];
-  /** Every measured (response length, RTT ns) pair; left out of the JSON report (see --rtts). */
-  samples: { lengths: Int32Array; rttNs: Float64Array };
+  /** Every measured (response length, RTT ns, client host) triple; left out of the JSON report (see --rtts). */
+  samples: { lengths: Int32Array; rttNs: Float64Array; hosts: Int32Array };
+  /** The run's raw per-core columns (for --metrics); left out of the JSON report. */
+  detail: RawMetricsSource & { timeBase: TimeBase };
 }
 
 /** Sum of one metric over all hosts. */
@@ -148,8 +153,11 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
     };
   });
 
-  const rtts = cp?.rtts ?? { lengths: [], rttNs: [] };
-  const samples = { lengths: Int32Array.from(rtts.lengths), rttNs: Float64Array.from(rtts.rttNs) };
+  const rtts = cp?.rtts ?? { lengths: [], rttNs: [], hosts: [] };
+  const samples = {
+    lengths: Int32Array.from(rtts.lengths), rttNs: Float64Array.from(rtts.rttNs),
+    hosts: rtts.hosts !== undefined ? Int32Array.from(rtts.hosts) : new Int32Array(rtts.lengths.length),
+  };
   const digest = computeDigest(samples, { linkMbps: cfg.linkMbps, baseRttUs });
 
   const pacerPackets = total(c, 'pacer_packets');
@@ -231,5 +239,19 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
     fidelity: fid,
     warnings,
     samples,
+    detail: {
+      hosts: cfg.hosts, coresPerHost: cfg.cores, timeBase: timeBaseOf(cfg),
+      metrics: Float64Array.from(column(raw.sab, subLayout(raw.desc, 'world'), 'metrics', 'f64')),
+      coreStats: raw.coreStats, lockStats: raw.lockStats,
+    },
   };
+}
+
+/** Version of the JSON report's shape (docs/json-schema.md); raised on any incompatible change. */
+export const SCHEMA_VERSION = 1;
+
+/** The JSON report of a run (`--json`): the result without its raw samples and columns, with the config. */
+export function jsonReport(cfg: EmuConfig, r: EmulateResult): Record<string, unknown> {
+  const { samples: _samples, detail: _detail, ...rest } = r;
+  return { schemaVersion: SCHEMA_VERSION, config: cfg, ...rest };
 }
