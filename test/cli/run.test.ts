@@ -192,9 +192,14 @@ describe('homa-emu run with the measured base RTT', () => {
 
 describe('homa-emu compare --target run', () => {
   it('prints one column per variant', async () => {
+    const L = join(mkdtempSync(join(tmpdir(), 'homa-emu-cmp-')), 'L');
     const r = await cli('compare', '--vary', 'max-gro-skbs=5,20', '--repeat', '1', ...SMALL, '--duration-ms', '300', '--warmup-ms', '100',
-      '--base-rtt-usecs', '15');
+      '--base-rtt-usecs', '15', '--data', L, '--exp', 'emu');
     expect(r.code).toBe(0);
+    // --data: one cperf experiment per variant.
+    expect(r.stdout).toMatch(/^cperf experiments in .*: emu_max_gro_skbs_5, emu_max_gro_skbs_20$/m);
+    expect(readdirSync(join(L, 'reports')).sort()).toEqual(['emu_max_gro_skbs_20.data', 'emu_max_gro_skbs_20_cdf.data', 'emu_max_gro_skbs_5.data', 'emu_max_gro_skbs_5_cdf.data']);
+    expect(readdirSync(L).filter((f) => f.endsWith('.rtts')).sort()).toEqual(['emu_max_gro_skbs_20-0.rtts', 'emu_max_gro_skbs_20-1.rtts', 'emu_max_gro_skbs_5-0.rtts', 'emu_max_gro_skbs_5-1.rtts']);
     expect(r.stdout).toMatch(/^homa-emu compare \(run\): 2 variants x 1 runs/m);
     const lines = r.stdout.split('\n');
     const header = lines.find((l) => l.includes('figure'))!;
