@@ -19,7 +19,7 @@ import Table from 'cli-table3';
 import { workloadInfo } from '../workload/dist.js';
 import { emulate, type EmulateResult } from '../run/emulate.js';
 import { formatReport } from '../metrics/report.js';
-import { checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, type OutputOptions, type VariantRuns } from '../run/outputs.js';
+import { checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, writeVisuals, type OutputOptions, type VariantRuns } from '../run/outputs.js';
 import { ProgressLine, phaseName } from './progress.js';
 import type { EmuConfig } from '../config/config.js';
 import { checkPolicyModules, withAbsolutePolicyPaths } from '../policy/registry.js';
@@ -103,7 +103,9 @@ export function buildProgram(): Command {
     .option('--rtts <dir>', "write the measured (length, RTT) pairs as cp_node's .rtts files (one per client host) into DIR")
     .option('--data <dir>', "write the experiment into cperf's log directory DIR: NAME-<node>.rtts, reports/NAME.data, reports/NAME_cdf.data, and homa_emu_cperf.py (the base RTT for cperf)")
     .option('--exp <name>', 'experiment name of the cperf files (letters, digits, _ and .; default homa_<workload>)')
-    .option('--metrics <dir>', 'write per host a /proc/net/homa_metrics snapshot for util/metrics.py: nodeH.homa_metrics and nodeH.homa_metrics.prev');
+    .option('--metrics <dir>', 'write per host a /proc/net/homa_metrics snapshot for util/metrics.py: nodeH.homa_metrics and nodeH.homa_metrics.prev')
+    .option('--plot <dir>', 'write the plots as SVG into DIR (slowdown, short-message RTT CCDF, per-core roles, hand-off CDFs, lock wait)')
+    .option('--html <file>', 'write an HTML report with every plot');
   addConfigOptions(run, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
   run.action(async (opts: Record<string, unknown>) => {
     const cfg = await prepareConfig(partialFromCli(opts));
@@ -123,7 +125,7 @@ export function buildProgram(): Command {
       },
     })).finally(() => progress.done());
     out(formatReport(r));
-    writeRunOutputs(cfg, r, outputs);
+    await writeRunOutputs(cfg, r, outputs);
     if (r.accounting.mismatches > 0) throw new ExitCode(1);
   });
 
@@ -151,7 +153,9 @@ export function buildProgram(): Command {
     .option('--target <name>', 'what to run: run (the Homa emulation) or selftest', 'run')
     .option('--json <file>', 'write every run\'s figures as JSON')
     .option('--data <dir>', "write one cperf experiment per variant (NAME_<variant>) into cperf's log directory DIR (--target run)")
-    .option('--exp <name>', 'experiment name prefix of the cperf files (default homa_<workload>)');
+    .option('--exp <name>', 'experiment name prefix of the cperf files (default homa_<workload>)')
+    .option('--plot <dir>', 'write the plots, variants overlaid, as SVG into DIR (--target run)')
+    .option('--html <file>', 'write an HTML report with every plot, variants overlaid (--target run)');
   addConfigOptions(cmp, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
   cmp.action(async (configs: string[], opts: Record<string, unknown>) => {
     const vary = opts['vary'] as string[];
@@ -169,8 +173,8 @@ export function buildProgram(): Command {
     for (const v of variants) await prepareConfig({ ...runner.defaults, ...base, ...v.partial });
     const repeat = Number(opts['repeat']);
     const files = outputOptions(opts);
-    const keepRuns = files.data !== undefined;
-    if (keepRuns && target !== 'run') throw new UsageError(`--data: expected --target run (selftest writes no cperf files), got --target ${target}`);
+    const keepRuns = files.data !== undefined || files.plot !== undefined || files.html !== undefined;
+    if (keepRuns && target !== 'run') throw new UsageError(`--data/--plot/--html: expected --target run (selftest has no RTTs to write), got --target ${target}`);
     const expBase = experimentName(await prepareConfig({ ...runner.defaults, ...base }), files.exp);
     const kept = new Map<string, VariantRuns>();
     const result = await withSigint((signal) => compareVariants(base, variants, repeat, async (partial, v, rep) => {
@@ -194,6 +198,8 @@ export function buildProgram(): Command {
       const exps = writeCompareData(files.data, expBase, [...kept.values()]);
       out(`cperf experiments in ${files.data}: ${exps.map((e) => e.exp).join(', ')}`);
     }
+    const firstRuns = [...kept.values()].map((v) => ({ label: v.label, run: v.runs[0]! }));
+    if (firstRuns.length > 0) await writeVisuals(`homa-emu compare: ${firstRuns.map((v) => v.label).join(' vs ')}`, firstRuns, files);
   });
 
   return program;
@@ -210,7 +216,7 @@ function liveRpcsDone(sab: SharedArrayBuffer, desc: LayoutDesc): number {
 /** The file options of `run` (and those `compare` shares). */
 function outputOptions(opts: Record<string, unknown>): OutputOptions {
   const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? opts[k] : undefined);
-  return { json: str('json'), rtts: str('rtts'), data: str('data'), exp: str('exp'), metrics: str('metrics') };
+  return { json: str('json'), rtts: str('rtts'), data: str('data'), exp: str('exp'), metrics: str('metrics'), plot: str('plot'), html: str('html') };
 }
 
 class UsageError extends Error {

@@ -91,37 +91,43 @@ export function formatDigestData(digest: Digest, meta: ReportMeta = {}): string 
 const CDF_MIN_CHANGE = 0.01;
 
 /**
- * cperf's `reports/<exp>_cdf.data`: for the short messages of the digest, each sorted RTT x and
- * the fraction y of those RPCs with a larger RTT, skipping a point when both x and y differ by
- * less than 1% from the last point written.
+ * The points of cperf's short-message CCDF: for the short messages of the digest, each sorted
+ * RTT x (µs) and the fraction y of those RPCs with a larger RTT, skipping a point when both x
+ * and y differ by less than 1% from the last point kept.
  */
+export function shortCcdfPoints(digest: Digest): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const short = digest.short;
+  if (short === null) return out;
+  const rtts = short.rttsUs;
+  const total = rtts.length;
+  let remaining = total;
+  let prevX = 0;
+  let prevY = 1.0;
+  for (let i = 0; i < total; i++) {
+    const x = rtts[i];
+    remaining--;
+    const y = remaining / total;
+    if (prevY !== 0 && prevX !== 0 && Math.abs((y - prevY) / prevY) < CDF_MIN_CHANGE
+      && Math.abs((x - prevX) / prevX) < CDF_MIN_CHANGE) continue;
+    out.push([x, y]);
+    prevX = x;
+    prevY = y;
+  }
+  return out;
+}
+
+/** cperf's `reports/<exp>_cdf.data`: the points of `shortCcdfPoints`, `%12.3f  %.8f`. */
 export function formatShortCdf(digest: Digest, meta: ReportMeta = {}): string {
   const exp = meta.exp ?? 'homa-emu';
   const date = formatDateUtc(meta.date ?? new Date());
-  const short = digest.short;
   const lines: string[] = [
     `# Fraction of RTTS longer than a given time for ${exp} experiment`,
-    `# Includes messages <= ${short ? short.maxLength : 0} bytes; measured at ${date}`,
+    `# Includes messages <= ${digest.short ? digest.short.maxLength : 0} bytes; measured at ${date}`,
     `# Data collected at ${date} `,
     '#       usec        frac',
   ];
-  if (short !== null) {
-    const rtts = short.rttsUs;
-    const total = rtts.length;
-    let remaining = total;
-    let prevX = 0;
-    let prevY = 1.0;
-    for (let i = 0; i < total; i++) {
-      const x = rtts[i];
-      remaining--;
-      const y = remaining / total;
-      if (prevY !== 0 && prevX !== 0 && Math.abs((y - prevY) / prevY) < CDF_MIN_CHANGE
-        && Math.abs((x - prevX) / prevX) < CDF_MIN_CHANGE) continue;
-      lines.push(`${fmtFixed(x, 12, 3)}  ${y.toFixed(8)}`);
-      prevX = x;
-      prevY = y;
-    }
-  }
+  for (const [x, y] of shortCcdfPoints(digest)) lines.push(`${fmtFixed(x, 12, 3)}  ${y.toFixed(8)}`);
   return lines.join('\n') + '\n';
 }
 

@@ -11,7 +11,7 @@ import type { EmuConfig } from '../config/config.js';
 import { nonDefaults, resolveConfig } from '../config/config.js';
 import { busiestCore, coreRows, fidelity, type CoreRow, type FidelityReport } from '../metrics/cores.js';
 import { computeDigest, type Digest } from '../metrics/digest.js';
-import { mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
+import { cdfPoints, mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
 import { lockRows, type LockRow } from '../metrics/locks.js';
 import { parseStalls, type StallSpec } from '../cpu/faults.js';
 import { runWorld, type RunOptions } from './orchestrator.js';
@@ -50,7 +50,11 @@ export interface EmulateResult {
   overload: { maxLagUs: number; lagFraction: number; outstanding: number };
   cores: CoreRow[];
   busiest: string | null;
-  handoff: { groToSoftirq: Percentiles; softirqToApp: Percentiles };
+  handoff: {
+    groToSoftirq: Percentiles; softirqToApp: Percentiles;
+    /** CDF points [emulated ns, fraction of hand-offs <= ns] of each (for the plots). */
+    cdf: { groToSoftirq: Array<[number, number]>; softirqToApp: Array<[number, number]> };
+  };
   locks: LockRow[];
   pacer: {
     pacerPackets: number; otherDataPackets: number; pacerShare: number; helpPackets: number; throttleListAdds: number;
@@ -175,6 +179,8 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
   const metrics: Record<string, number> = {};
   for (const h of c.hosts) for (const [k, v] of Object.entries(h.metrics)) metrics[k] = (metrics[k] ?? 0) + v;
 
+  const groToSoftirq = mergeEncoded(cp?.handoff.groToSoftirq ?? []);
+  const softirqToApp = mergeEncoded(cp?.handoff.softirqToApp ?? []);
   const warnings = [...fid.warnings];
   const maxLagNs = clients.reduce((a, x) => Math.max(a, x.maxLagNs), 0);
   const lagFraction = emuSec > 0 && clients.length > 0 ? clients.reduce((a, x) => a + x.lagNs, 0) / 1e9 / emuSec / clients.length : 0;
@@ -203,8 +209,8 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
     cores,
     busiest: busiestCore(cores)?.label ?? null,
     handoff: {
-      groToSoftirq: percentiles(mergeEncoded(cp?.handoff.groToSoftirq ?? [])),
-      softirqToApp: percentiles(mergeEncoded(cp?.handoff.softirqToApp ?? [])),
+      groToSoftirq: percentiles(groToSoftirq), softirqToApp: percentiles(softirqToApp),
+      cdf: { groToSoftirq: cdfPoints(groToSoftirq), softirqToApp: cdfPoints(softirqToApp) },
     },
     locks: lockRows(raw.lockStats, raw.measuredNs),
     pacer: {

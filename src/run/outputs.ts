@@ -16,6 +16,8 @@ import {
 } from '../metrics/cperf-files.js';
 import { computeDigest, type Digest } from '../metrics/digest.js';
 import { formatHomaMetrics, hostMetricsInputs } from '../metrics/homa-metrics.js';
+import { htmlReport } from '../metrics/html-report.js';
+import { allPlots, renderSvg } from '../metrics/plots.js';
 import { jsonReport, type EmulateResult } from './emulate.js';
 
 export interface OutputOptions {
@@ -25,6 +27,10 @@ export interface OutputOptions {
   /** cperf experiment name (default homa_<workload>). */
   exp?: string;
   metrics?: string;
+  /** Directory for the plots as SVG. */
+  plot?: string;
+  /** File for the HTML report. */
+  html?: string;
 }
 
 /** The experiment name: `--exp` checked, or cp_vs_tcp's `homa_<workload>`. */
@@ -60,8 +66,31 @@ function writeDigest(logDir: string, exp: string, digest: Digest): void {
   writeFileSync(p.cdf, formatShortCdf(digest, { exp }));
 }
 
+/**
+ * `--plot DIR` (one SVG per plot) and `--html FILE` (the report with every plot) for one run or
+ * the variants of a comparison (one curve set each: the first run of each variant).
+ */
+export async function writeVisuals(title: string, variants: ReadonlyArray<{ label: string; run: EmulateResult }>, o: Pick<OutputOptions, 'plot' | 'html'>): Promise<void> {
+  if (o.plot === undefined && o.html === undefined) return;
+  const rendered = [];
+  for (const plot of allPlots(variants)) rendered.push({ plot, svg: await renderSvg(plot.spec) });
+  if (o.plot !== undefined) {
+    mkdirSync(o.plot, { recursive: true });
+    for (const { plot, svg } of rendered) writeFileSync(join(o.plot, `${plot.name}.svg`), svg);
+  }
+  if (o.html !== undefined) {
+    mkdirSync(dirname(o.html), { recursive: true });
+    writeFileSync(o.html, htmlReport(title, variants, rendered));
+  }
+}
+
+/** A run's one-line title: cluster, workload, load. */
+export function runTitle(cfg: EmuConfig): string {
+  return `homa-emu: ${cfg.hosts} hosts x ${cfg.cores} cores, ${cfg.workload} at ${cfg.gbps} Gbps per client host`;
+}
+
 /** Writes every file asked for by one run. */
-export function writeRunOutputs(cfg: EmuConfig, r: EmulateResult, o: OutputOptions): void {
+export async function writeRunOutputs(cfg: EmuConfig, r: EmulateResult, o: OutputOptions): Promise<void> {
   const exp = experimentName(cfg, o.exp);
   if (o.json !== undefined) {
     mkdirSync(dirname(o.json), { recursive: true });
@@ -80,6 +109,7 @@ export function writeRunOutputs(cfg: EmuConfig, r: EmulateResult, o: OutputOptio
       writeFileSync(join(o.metrics, `${h.node}.homa_metrics.prev`), formatHomaMetrics(h, 'start'));
     }
   }
+  await writeVisuals(runTitle(cfg), [{ label: exp, run: r }], o);
 }
 
 /** A variant label as an experiment-name suffix: `max-gro-skbs=5 steering=gen3` -> `max_gro_skbs_5_steering_gen3`. */

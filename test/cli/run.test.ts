@@ -81,11 +81,13 @@ describe('homa-emu run (real workers)', () => {
   const dataDir = join(dir, 'data');
   const rttsDir = join(dir, 'rtts');
   const metricsDir = join(dir, 'metrics');
+  const plotDir = join(dir, 'plots');
+  const html = join(dir, 'report.html');
   let r: Awaited<ReturnType<typeof cli>>;
   let j: Json;
 
   beforeAll(async () => {
-    r = await cli('run', ...SMALL, '--base-rtt-usecs', '15', '--json', json, '--data', dataDir, '--rtts', rttsDir, '--metrics', metricsDir);
+    r = await cli('run', ...SMALL, '--base-rtt-usecs', '15', '--json', json, '--data', dataDir, '--rtts', rttsDir, '--metrics', metricsDir, '--plot', plotDir, '--html', html);
     j = r.code === 0 ? JSON.parse(readFileSync(json, 'utf8')) : null;
   }, 60_000);
 
@@ -148,6 +150,14 @@ describe('homa-emu run (real workers)', () => {
       expect(readFileSync(join(dataDir, f), 'utf8').split('\n').slice(1)).toEqual(readFileSync(join(rttsDir, f), 'utf8').split('\n').slice(1));
     }
     expect(n).toBe(j.latency.digest.count);
+  });
+
+  it('--plot writes the five plots as SVG, --html a report with all of them', () => {
+    expect(readdirSync(plotDir).sort()).toEqual(['core_roles.svg', 'handoff_cdf.svg', 'lock_wait.svg', 'short_rtt_ccdf.svg', 'slowdown.svg']);
+    for (const f of readdirSync(plotDir)) expect(readFileSync(join(plotDir, f), 'utf8'), f).toMatch(/^<svg /);
+    const page = readFileSync(html, 'utf8');
+    expect(page.match(/<figure id="plot-/g)?.length).toBe(5);
+    expect(page).toContain(`<td>${j.busiest}</td>`);
   });
 
   it('--metrics writes per host a homa_metrics snapshot and its start; counters add up to the JSON', () => {
