@@ -13,11 +13,11 @@ import { isUserError } from '../config/errors.js';
 import { selftest } from '../run/selftest.js';
 import { coreTable, fidelityText, fmtRate, lockTable } from '../metrics/text.js';
 import { addConfigOptions, partialFromCli, readConfigFile } from './options.js';
-import { compareRows, compareVariants, fileVariants, parseVary, type Variant } from '../run/compare.js';
+import { compareRows, compareVariants, fileVariants, parseVary, runFigures, type Variant } from '../run/compare.js';
 import type { SelftestResult } from '../run/selftest.js';
 import Table from 'cli-table3';
 import { workloadInfo } from '../workload/dist.js';
-import { emulate, type EmulateResult } from '../run/emulate.js';
+import { emulate, SCHEMA_VERSION, type EmulateResult } from '../run/emulate.js';
 import { formatReport } from '../metrics/report.js';
 import { checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, writeVisuals, type OutputOptions, type VariantRuns } from '../run/outputs.js';
 import { ProgressLine, phaseName } from './progress.js';
@@ -193,7 +193,7 @@ export function buildProgram(): Command {
     const t = new Table({ head: ['figure', ...result.variants.map((v) => v.label)], style: { head: [], border: [], compact: true } });
     for (const row of compareRows(result)) t.push(row);
     out(t.toString());
-    if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify(result, null, 2));
+    if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...result }, null, 2));
     if (files.data !== undefined) {
       const exps = writeCompareData(files.data, expBase, [...kept.values()]);
       out(`cperf experiments in ${files.data}: ${exps.map((e) => e.exp).join(', ')}`);
@@ -237,28 +237,7 @@ export function selftestFigures(r: SelftestResult): Record<string, number> {
   return f;
 }
 
-/** Flat figures of one `run` (for compare): what a policy comparison looks at first. */
-export function runFigures(r: EmulateResult): Record<string, number> {
-  const d = r.latency.digest;
-  const f: Record<string, number> = {
-    'RPCs/s': r.throughput.rpcsPerSec,
-    'request Gbps': r.throughput.requestGbps,
-    'RTT P50 us': d.rttP50Us,
-    'RTT P99 us': d.rttP99Us,
-    'slowdown P50': d.slowdownP50,
-    'slowdown P99': d.slowdownP99,
-    'short RTT P50 us': d.short?.rttP50Us ?? NaN,
-    'short RTT P99 us': d.short?.rttP99Us ?? NaN,
-    'GRO->SoftIRQ P99 us': r.handoff.groToSoftirq.p99Ns / 1000,
-    'SoftIRQ->app P99 us': r.handoff.softirqToApp.p99Ns / 1000,
-    'busiest core busy %': Math.max(...r.cores.filter((c) => c.label !== 'fabric').map((c) => c.busy)) * 100,
-    'stolen % (mean)': r.fidelity.meanStolenShare * 100,
-    'paced share %': r.pacer.pacerShare * 100,
-    'resent packets': r.canaries['resent_packets'] ?? 0,
-  };
-  for (const l of r.locks) if (l.acquisitions > 0) f[`${l.cls} lock wait % core`] = l.waitPctCore;
-  return f;
-}
+export { runFigures } from '../run/compare.js';
 
 const RUNNERS: Record<string, { defaults: Record<string, unknown>; run: (cfg: ReturnType<typeof resolveConfig>, signal: AbortSignal) => Promise<Record<string, number>> }> = {
   run: {

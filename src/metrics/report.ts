@@ -54,7 +54,7 @@ export function formatReport(r: EmulateResult): string {
     out.push(t.toString());
   }
 
-  out.push('', 'Per-core time (% of the measured window):');
+  out.push('', 'Per-core time (% of the measured window; max gap in emulated us):');
   out.push(coreTable(r.cores));
   out.push(`busiest core: ${r.busiest}`);
 
@@ -62,7 +62,7 @@ export function formatReport(r: EmulateResult): string {
   out.push(`  GRO -> SoftIRQ: ${pctl(r.handoff.groToSoftirq)}`);
   out.push(`  SoftIRQ -> app: ${pctl(r.handoff.softirqToApp)}`);
 
-  out.push('', 'Locks (wait % core: 100 = one core spent waiting; metrics.py counts the same way):');
+  out.push('', 'Locks (emulated time, rates per emulated second; wait % core: 100 = one core spent waiting, as metrics.py counts):');
   out.push(lockTable(r.locks.filter((l) => l.acquisitions > 0)));
 
   const p = r.pacer;

@@ -9,7 +9,7 @@
  */
 import type { EmuConfig } from '../config/config.js';
 import { nonDefaults, resolveConfig } from '../config/config.js';
-import { busiestCore, coreRows, fidelity, type CoreRow, type FidelityReport } from '../metrics/cores.js';
+import { busiestCore, coreRows, fidelity, workerLabel, type CoreRow, type FidelityReport } from '../metrics/cores.js';
 import { computeDigest, type Digest } from '../metrics/digest.js';
 import { cdfPoints, mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
 import { lockRows, type LockRow } from '../metrics/locks.js';
@@ -17,7 +17,7 @@ import { parseStalls, type StallSpec } from '../cpu/faults.js';
 import { runWorld, type RunOptions } from './orchestrator.js';
 import { column, subLayout } from '../shm/layout.js';
 import type { RawMetricsSource } from '../metrics/homa-metrics.js';
-import { timeBaseOf, type TimeBase } from '../metrics/emu-time.js';
+import { timeBaseOf, toEmulatedNs, type TimeBase } from '../metrics/emu-time.js';
 
 /** What the Homa world's collect returns (the parts the report reads). */
 export interface HomaCollected {
@@ -138,7 +138,8 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
   const wallSec = raw.measuredNs / 1e9;
   const emuSec = wallSec / cfg.dilation;
 
-  const cores = coreRows(raw.coreStats, raw.totalWorkers, cfg.cores, raw.hasFabric);
+  const tb = timeBaseOf(cfg);
+  const cores = coreRows(raw.coreStats, raw.totalWorkers, cfg.cores, raw.hasFabric, tb);
   const fid = fidelity(cores.filter((r) => r.label !== 'fabric'), raw.hostCpus, raw.emulatedCores, raw.totalWorkers, cfg.idleMode, cfg.dilation);
 
   const clients = cp?.clients ?? [];
@@ -178,6 +179,8 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
 
   const metrics: Record<string, number> = {};
   for (const h of c.hosts) for (const [k, v] of Object.entries(h.metrics)) metrics[k] = (metrics[k] ?? 0) + v;
+  // Homa's time counters (`*_ns`, and the throttled list's length x time) are kept in raw ns.
+  for (const k of Object.keys(metrics)) if (k.endsWith('_ns') || k === 'throttled_integral') metrics[k] = toEmulatedNs(metrics[k]!, tb);
 
   const groToSoftirq = mergeEncoded(cp?.handoff.groToSoftirq ?? []);
   const softirqToApp = mergeEncoded(cp?.handoff.softirqToApp ?? []);
@@ -212,7 +215,7 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
       groToSoftirq: percentiles(groToSoftirq), softirqToApp: percentiles(softirqToApp),
       cdf: { groToSoftirq: cdfPoints(groToSoftirq), softirqToApp: cdfPoints(softirqToApp) },
     },
-    locks: lockRows(raw.lockStats, raw.measuredNs),
+    locks: lockRows(raw.lockStats, raw.measuredNs, tb, (g) => workerLabel(g, raw.totalWorkers, cfg.cores, raw.hasFabric)),
     pacer: {
       pacerPackets, otherDataPackets: otherData, pacerShare: pacerPackets + otherData > 0 ? pacerPackets / (pacerPackets + otherData) : 0,
       helpPackets: total(c, 'pacer_help_packets'), throttleListAdds: adds,
@@ -259,5 +262,7 @@ export const SCHEMA_VERSION = 1;
 /** The JSON report of a run (`--json`): the result without its raw samples and columns, with the config. */
 export function jsonReport(cfg: EmuConfig, r: EmulateResult): Record<string, unknown> {
   const { samples: _samples, detail: _detail, ...rest } = r;
-  return { schemaVersion: SCHEMA_VERSION, config: cfg, ...rest };
+  // The short-message RTTs are samples (they go to --data's _cdf.data), not a figure.
+  const short = r.latency.digest.short === null ? null : { ...r.latency.digest.short, rttsUs: undefined };
+  return { schemaVersion: SCHEMA_VERSION, config: cfg, ...rest, latency: { ...rest.latency, digest: { ...rest.latency.digest, short } } };
 }

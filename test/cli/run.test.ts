@@ -51,7 +51,10 @@ function checkReport(j: Json): void {
     expect(l.acquisitions, l.cls).toBeGreaterThanOrEqual(l.misses);
     expect(l.contendedPct, l.cls).toBeGreaterThanOrEqual(0);
     expect(l.contendedPct, l.cls).toBeLessThanOrEqual(100);
+    expect(l.p99MissWaitNs, l.cls).toBeLessThanOrEqual(l.maxWaitNs);
+    for (const w of l.topWaiters) expect(w.core, l.cls).toMatch(/^(h\d+\.c\d+|fabric)$/);
   }
+  expect(j.schemaVersion).toBe(1);
   expect(j.locks.some((l: Json) => l.acquisitions > 0)).toBe(true);
 
   // cperf's digest: bucket counts sum to the sample count, cumFrac rises to exactly 1.
@@ -171,10 +174,12 @@ describe('homa-emu run (real workers)', () => {
       expect(lines.filter((l) => l.startsWith('core ')).length).toBe(2);
       const num = (t: string, name: string): number => Number(/^(\S+) +(\d+)/.exec(t.split('\n').find((l) => l.startsWith(`${name} `))!)![2]);
       expect(num(text, 'cpu_khz')).toBe(2_400_000);
-      // The window between the snapshots is the measured window in emulated time.
+      // The time between the snapshots spans every core's measured window (emulated time): from
+      // the first core's start to the last core's end, which on a loaded host can trail the stop signal.
       const secs = (num(text, 'time_cycles') - num(prev, 'time_cycles')) / 2.4e9;
+      for (const c of j.cores.filter((x: Json) => x.host === h)) expect(secs).toBeGreaterThanOrEqual(c.windowNs / 1e9 - 1e-6);
       expect(secs).toBeGreaterThan(j.header.emulatedSec * 0.9);
-      expect(secs).toBeLessThan(j.header.emulatedSec * 1.1);
+      expect(secs).toBeLessThan(j.header.emulatedSec * 1.5);
       for (const l of lines) {
         const [name, v] = l.split(/ +/);
         if (name !== 'core' && name !== 'time_cycles' && name !== 'cpu_khz') sums[name!] = (sums[name!] ?? 0) + Number(v);
@@ -209,7 +214,10 @@ describe('homa-emu compare --target run', () => {
     // --data: one cperf experiment per variant.
     expect(r.stdout).toMatch(/^cperf experiments in .*: emu_max_gro_skbs_5, emu_max_gro_skbs_20$/m);
     expect(readdirSync(join(L, 'reports')).sort()).toEqual(['emu_max_gro_skbs_20.data', 'emu_max_gro_skbs_20_cdf.data', 'emu_max_gro_skbs_5.data', 'emu_max_gro_skbs_5_cdf.data']);
-    expect(readdirSync(L).filter((f) => f.endsWith('.rtts')).sort()).toEqual(['emu_max_gro_skbs_20-0.rtts', 'emu_max_gro_skbs_20-1.rtts', 'emu_max_gro_skbs_5-0.rtts', 'emu_max_gro_skbs_5-1.rtts']);
+    // One .rtts per client host that completed RPCs (on a loaded machine a short run may leave one without).
+    const rtts = readdirSync(L).filter((f) => f.endsWith('.rtts'));
+    for (const f of rtts) expect(f).toMatch(/^emu_max_gro_skbs_(5|20)-[01]\.rtts$/);
+    for (const v of ['5', '20']) expect(rtts.some((f) => f.startsWith(`emu_max_gro_skbs_${v}-`)), v).toBe(true);
     expect(r.stdout).toMatch(/^homa-emu compare \(run\): 2 variants x 1 runs/m);
     const lines = r.stdout.split('\n');
     const header = lines.find((l) => l.includes('figure'))!;
