@@ -27,7 +27,7 @@ export function formatReport(r: EmulateResult): string {
   out.push(`homa-emu run: ${h.hosts} hosts x ${h.coresPerHost} cores, workload ${h.workload} at ${h.gbps} Gbps per client host, seed ${h.seed}`);
   out.push(`measured ${h.measuredSec.toFixed(2)} s wall (${h.emulatedSec.toFixed(3)} s emulated, dilation ${h.dilation}) after ${h.warmupMs} ms warm-up${h.interrupted ? ' — INTERRUPTED' : ''}`);
   if (h.nonDefaults.length > 0) out.push(`options: ${h.nonDefaults.map(([k, v]) => `--${k} ${String(v)}`).join(' ')}`);
-  if (h.stalls.length > 0) out.push(`injected stalls: ${h.stalls.map((s) => `${s.globalCore < 0 ? 'all cores' : `core ${s.globalCore}`} ${s.durationMs} ms every ${s.everyMs} ms`).join('; ')}`);
+  if (h.stalls.length > 0) out.push(`injected stalls: ${h.stalls.map((s) => `${s.globalCore < 0 ? 'all cores' : `core h${Math.floor(s.globalCore / h.coresPerHost)}.c${s.globalCore % h.coresPerHost}`} ${s.durationMs} ms every ${s.everyMs} ms`).join('; ')}`);
   out.push(`base RTT ${h.baseRttUs.toFixed(1)} us (${h.baseRttSource}); slowdown = RTT / (base + length x 8 / link_mbps)`);
   out.push(fidelityText(r.fidelity));
 

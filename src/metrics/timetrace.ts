@@ -28,7 +28,23 @@ export interface TtFormat {
 /** Lock classes with wait events (src/homa/homa.ts LOCK_CLASSES). */
 const TT_LOCK_CLASSES = ['client', 'server', 'socket', 'grant', 'throttle', 'peer_ack', 'pacer'] as const;
 
-/** Every format, indexed by id. Peers are IPv4 addresses printed in hex (10.0.0.(host+1)). */
+/**
+ * Every format, indexed by id. Peers are IPv4 addresses printed in hex (10.0.0.(host+1)).
+ * Where a run records them (each call site already has `now`; `tt` is the core's ring):
+ * NapiContext.groReceive per packet -> gro_data / gro_grant (peer, id, offset, prio), and where
+ * steering picks the SoftIRQ core -> gro_handoff (core); homaSoftirq entry -> softirq_start,
+ * per DATA -> softirq_data (id, peer, offset, msg length), per GRANT -> softirq_grant; rpcHandoff
+ * -> rpc_handoff (thread waiting) or rpc_queued (ready list) with (id, port); recvOrWait on
+ * entry -> recvmsg_start (port, thread), when it gets its RPC -> wait_found_rpc_handoff/_queue
+ * (id, thread, port, blocked), on return -> recvmsg_done (0, id); homaSendRequest / homaReply ->
+ * sendmsg_request (peer, port, id, length) / sendmsg_response, then sendmsg_done; xmitData per
+ * packet -> send_data (id, offset, len, 0), xmitPacket -> ip_xmit and nic_data; grant trySend ->
+ * send_grant then nic_grant; timer -> timer_start, RESEND sent -> resend_tx, resend received ->
+ * resend_rx, resendData -> retransmit; PacerContext per RPC it sends -> pacer_xmit;
+ * homaRpcDone -> rpc_end; the core loop when it starts idling -> core_idle and when it finds
+ * work -> core_busy (idle ns); LockTable's slow path only (after a failed CAS, and once the lock
+ * is got) -> lock_wait_begin_<class> / lock_wait_end_<class>, so the uncontended path is untouched.
+ */
 export const TT_FORMATS: readonly TtFormat[] = [
   { name: 'gro_data', fmt: 'homa_gro_receive got packet from 0x%08x id %u, offset %u, priority %u' },
   { name: 'gro_grant', fmt: 'homa_gro_receive got grant from 0x%08x id %u, offset %u, priority %u' },
