@@ -1,8 +1,24 @@
 /**
- * The library API: everything the CLI does is available without it.
+ * The library API: everything the CLI does is available without it. `emulate(config)` runs one
+ * emulation and returns every figure of the report (`EmulateResult`; times emulated);
+ * `compare(base, vary)` runs variants side by side; `writeRunOutputs` writes the files of
+ * `run`'s options (JSON, cperf's log directory, homa_metrics snapshots, plots, HTML). The JSON
+ * report's shape is documented in docs/json-schema.md (`SCHEMA_VERSION`).
  */
 export { resolveConfig, defaultConfig, type EmuConfig } from './config/config.js';
 export { OPTIONS, type OptionSpec } from './config/options.js';
 export { UserError, ConfigError } from './config/errors.js';
 export { runWorld, type RawRun, type RunOptions } from './run/orchestrator.js';
 export { selftest, type SelftestResult } from './run/selftest.js';
+export { emulate, measureBaseRttUs, jsonReport, SCHEMA_VERSION, type EmulateResult } from './run/emulate.js';
+export {
+  compare, compareVariants, compareRows, parseVary, runFigures,
+  type CompareResult, type CompareRunsResult, type FigureStats, type Variant,
+} from './run/compare.js';
+export { writeRunOutputs, writeCompareData, writeVisuals, type OutputOptions } from './run/outputs.js';
+export type { Digest, DigestBucket, ShortMessages } from './metrics/digest.js';
+export type { CoreRow, FidelityReport } from './metrics/cores.js';
+export type { LockRow } from './metrics/locks.js';
+export type { Percentiles } from './metrics/histo.js';
+export { formatHomaMetrics, hostMetricsInputs } from './metrics/homa-metrics.js';
+export { allPlots, renderSvg, type Plot, type PlotVariant } from './metrics/plots.js';

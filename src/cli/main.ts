@@ -13,15 +13,13 @@ import { isUserError } from '../config/errors.js';
 import { selftest } from '../run/selftest.js';
 import { coreTable, fidelityText, fmtRate, lockTable } from '../metrics/text.js';
 import { addConfigOptions, partialFromCli, readConfigFile } from './options.js';
-import { compareRows, compareVariants, fileVariants, parseVary, type Variant } from '../run/compare.js';
+import { compareRows, compareVariants, fileVariants, parseVary, runFigures, type Variant } from '../run/compare.js';
 import type { SelftestResult } from '../run/selftest.js';
 import Table from 'cli-table3';
 import { workloadInfo } from '../workload/dist.js';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { emulate, type EmulateResult } from '../run/emulate.js';
+import { emulate, SCHEMA_VERSION, type EmulateResult } from '../run/emulate.js';
 import { formatReport } from '../metrics/report.js';
-import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-files.js';
+import { checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, writeVisuals, type OutputOptions, type VariantRuns } from '../run/outputs.js';
 import { ProgressLine, phaseName } from './progress.js';
 import type { EmuConfig } from '../config/config.js';
 import { checkPolicyModules, withAbsolutePolicyPaths } from '../policy/registry.js';
@@ -102,11 +100,17 @@ export function buildProgram(): Command {
   const run = program.command('run')
     .description('run one Homa emulation under a cp_node-style workload and print the report')
     .option('--json <file>', 'write every figure as JSON')
-    .option('--rtts <dir>', "write the measured (length, RTT) pairs as cp_node's .rtts file into DIR")
-    .option('--data <dir>', "write cperf's digest (.data) and short-message CCDF (_cdf.data) into DIR");
+    .option('--rtts <dir>', "write the measured (length, RTT) pairs as cp_node's .rtts files (one per client host) into DIR")
+    .option('--data <dir>', "write the experiment into cperf's log directory DIR: NAME-<node>.rtts, reports/NAME.data, reports/NAME_cdf.data, and homa_emu_cperf.py (the base RTT for cperf)")
+    .option('--exp <name>', 'experiment name of the cperf files (letters, digits, _ and .; default homa_<workload>)')
+    .option('--metrics <dir>', 'write per host a /proc/net/homa_metrics snapshot for util/metrics.py: nodeH.homa_metrics and nodeH.homa_metrics.prev')
+    .option('--plot <dir>', 'write the plots as SVG into DIR (slowdown, short-message RTT CCDF, per-core roles, hand-off CDFs, lock wait)')
+    .option('--html <file>', 'write an HTML report with every plot');
   addConfigOptions(run, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
   run.action(async (opts: Record<string, unknown>) => {
     const cfg = await prepareConfig(partialFromCli(opts));
+    const outputs = outputOptions(opts);
+    checkOutputOptions(cfg, outputs);
     const progress = new ProgressLine();
     const totalMs = cfg.warmupMs + cfg.durationMs;
     let last = { ms: 0, done: 0 };
@@ -121,7 +125,7 @@ export function buildProgram(): Command {
       },
     })).finally(() => progress.done());
     out(formatReport(r));
-    writeRunFiles(cfg, r, opts);
+    await writeRunOutputs(cfg, r, outputs);
     if (r.accounting.mismatches > 0) throw new ExitCode(1);
   });
 
@@ -147,7 +151,11 @@ export function buildProgram(): Command {
     .option('--vary <spec>', 'OPTION=V1,V2,... (repeatable: the cartesian product)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--repeat <n>', 'runs per variant', '3')
     .option('--target <name>', 'what to run: run (the Homa emulation) or selftest', 'run')
-    .option('--json <file>', 'write every run\'s figures as JSON');
+    .option('--json <file>', 'write every run\'s figures as JSON')
+    .option('--data <dir>', "write one cperf experiment per variant (NAME_<variant>) into cperf's log directory DIR (--target run)")
+    .option('--exp <name>', 'experiment name prefix of the cperf files (default homa_<workload>)')
+    .option('--plot <dir>', 'write the plots, variants overlaid, as SVG into DIR (--target run)')
+    .option('--html <file>', 'write an HTML report with every plot, variants overlaid (--target run)');
   addConfigOptions(cmp, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
   cmp.action(async (configs: string[], opts: Record<string, unknown>) => {
     const vary = opts['vary'] as string[];
@@ -164,17 +172,34 @@ export function buildProgram(): Command {
     // Validate every variant before running any (bad input must not cost a long run).
     for (const v of variants) await prepareConfig({ ...runner.defaults, ...base, ...v.partial });
     const repeat = Number(opts['repeat']);
+    const files = outputOptions(opts);
+    const keepRuns = files.data !== undefined || files.plot !== undefined || files.html !== undefined;
+    if (keepRuns && target !== 'run') throw new UsageError(`--data/--plot/--html: expected --target run (selftest has no RTTs to write), got --target ${target}`);
+    const expBase = experimentName(await prepareConfig({ ...runner.defaults, ...base }), files.exp);
+    const kept = new Map<string, VariantRuns>();
     const result = await withSigint((signal) => compareVariants(base, variants, repeat, async (partial, v, rep) => {
       if (signal.aborted) throw new Error('interrupted');
       if (process.stderr.isTTY) process.stderr.write(`\r${v.label} run ${rep + 1}/${repeat}...   `);
-      return runner.run(await prepareConfig({ ...runner.defaults, ...partial }), signal);
+      const cfg = await prepareConfig({ ...runner.defaults, ...partial });
+      if (!keepRuns) return runner.run(cfg, signal);
+      const r = await emulate(cfg, { signal });
+      const entry = kept.get(v.label) ?? { label: v.label, cfg, runs: [] };
+      entry.runs.push(r);
+      kept.set(v.label, entry);
+      return runFigures(r);
     }));
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     out(`homa-emu compare (${target}): ${variants.length} variants x ${repeat} runs; median [min-max] x ratio to the first variant`);
     const t = new Table({ head: ['figure', ...result.variants.map((v) => v.label)], style: { head: [], border: [], compact: true } });
     for (const row of compareRows(result)) t.push(row);
     out(t.toString());
-    if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify(result, null, 2));
+    if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...result }, null, 2));
+    if (files.data !== undefined) {
+      const exps = writeCompareData(files.data, expBase, [...kept.values()]);
+      out(`cperf experiments in ${files.data}: ${exps.map((e) => e.exp).join(', ')}`);
+    }
+    const firstRuns = [...kept.values()].map((v) => ({ label: v.label, run: v.runs[0]! }));
+    if (firstRuns.length > 0) await writeVisuals(`homa-emu compare: ${firstRuns.map((v) => v.label).join(' vs ')}`, firstRuns, files);
   });
 
   return program;
@@ -188,22 +213,10 @@ function liveRpcsDone(sab: SharedArrayBuffer, desc: LayoutDesc): number {
   return s;
 }
 
-/** --json, --rtts DIR, --data DIR. */
-function writeRunFiles(cfg: EmuConfig, r: EmulateResult, opts: Record<string, unknown>): void {
-  const exp = `homa_${cfg.workload}`;
-  const { samples: rtts, ...rest } = r;
-  if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify({ config: cfg, ...rest }, null, 2));
-  if (typeof opts['rtts'] === 'string') {
-    mkdirSync(opts['rtts'], { recursive: true });
-    writeFileSync(join(opts['rtts'], `${exp}-cluster.rtts`), formatRtts(rtts, {
-      exp, options: { protocol: 'homa', workload: cfg.workload, gbps: cfg.gbps, ports: cfg.ports, serverNodes: cfg.hosts, serverPorts: cfg.serverPorts, clientMax: cfg.clientMax },
-    }));
-  }
-  if (typeof opts['data'] === 'string') {
-    mkdirSync(opts['data'], { recursive: true });
-    writeFileSync(join(opts['data'], `${exp}.data`), formatDigestData(r.latency.digest, { exp }));
-    writeFileSync(join(opts['data'], `${exp}_cdf.data`), formatShortCdf(r.latency.digest, { exp }));
-  }
+/** The file options of `run` (and those `compare` shares). */
+function outputOptions(opts: Record<string, unknown>): OutputOptions {
+  const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? opts[k] : undefined);
+  return { json: str('json'), rtts: str('rtts'), data: str('data'), exp: str('exp'), metrics: str('metrics'), plot: str('plot'), html: str('html') };
 }
 
 class UsageError extends Error {
@@ -224,28 +237,7 @@ export function selftestFigures(r: SelftestResult): Record<string, number> {
   return f;
 }
 
-/** Flat figures of one `run` (for compare): what a policy comparison looks at first. */
-export function runFigures(r: EmulateResult): Record<string, number> {
-  const d = r.latency.digest;
-  const f: Record<string, number> = {
-    'RPCs/s': r.throughput.rpcsPerSec,
-    'request Gbps': r.throughput.requestGbps,
-    'RTT P50 us': d.rttP50Us,
-    'RTT P99 us': d.rttP99Us,
-    'slowdown P50': d.slowdownP50,
-    'slowdown P99': d.slowdownP99,
-    'short RTT P50 us': d.short?.rttP50Us ?? NaN,
-    'short RTT P99 us': d.short?.rttP99Us ?? NaN,
-    'GRO->SoftIRQ P99 us': r.handoff.groToSoftirq.p99Ns / 1000,
-    'SoftIRQ->app P99 us': r.handoff.softirqToApp.p99Ns / 1000,
-    'busiest core busy %': Math.max(...r.cores.filter((c) => c.label !== 'fabric').map((c) => c.busy)) * 100,
-    'stolen % (mean)': r.fidelity.meanStolenShare * 100,
-    'paced share %': r.pacer.pacerShare * 100,
-    'resent packets': r.canaries['resent_packets'] ?? 0,
-  };
-  for (const l of r.locks) if (l.acquisitions > 0) f[`${l.cls} lock wait % core`] = l.waitPctCore;
-  return f;
-}
+export { runFigures } from '../run/compare.js';
 
 const RUNNERS: Record<string, { defaults: Record<string, unknown>; run: (cfg: ReturnType<typeof resolveConfig>, signal: AbortSignal) => Promise<Record<string, number>> }> = {
   run: {

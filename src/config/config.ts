@@ -14,7 +14,7 @@ export interface EmuConfig {
   hosts: number; cores: number; channels: number; coreLayout: 'default' | 'gen3' | 'gen3-alt'; gen3SoftirqCores: string;
   pacerCore: number; timerCore: number;
   idleMode: IdleMode; idleSpinUsecs: number; parkTimeoutUsecs: number; appSliceUsecs: number;
-  stolenThresholdUsecs: number; ringSlots: number;
+  stolenThresholdUsecs: number; cpuKhz: number; ringSlots: number;
   clock: 'virtual' | 'wall'; costProfile: string; costScale: number; syncWindowNs: number; deterministic: boolean; maxWallS: number;
   durationMs: number; warmupMs: number; dilation: number; seed: number; watchdogMs: number;
   linkMbps: number; mtu: number; propDelayUsecs: number; rss: 'ip' | 'ip-ports'; lossRate: number;

@@ -46,6 +46,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'parkTimeoutUsecs', flag: 'park-timeout-usecs', group: 'cpu', kind: 'number', def: 1000, min: 10, max: 1e6, unit: 'us', help: 'longest single park (a parked core re-checks its work after this)' },
   { key: 'appSliceUsecs', flag: 'app-slice-usecs', group: 'cpu', kind: 'number', def: 20, min: 1, max: 1e5, unit: 'us', help: 'longest an app thread runs before the core polls NAPI/SoftIRQ again' },
   { key: 'stolenThresholdUsecs', flag: 'stolen-threshold-usecs', group: 'cpu', kind: 'number', def: 50, min: 1, max: 1e6, unit: 'us', help: 'a gap in a core loop longer than this counts as stolen time' },
+  { key: 'cpuKhz', flag: 'cpu-khz', group: 'cpu', kind: 'int', def: 2400000, min: 1000, max: 100000000, unit: 'kHz', help: "clock rate of the emulated cores: *_cycles in --metrics files and cpu_khz (default: an xl170's 2.4 GHz)" },
   { key: 'ringSlots', flag: 'ring-slots', group: 'cpu', kind: 'int', def: 4096, min: 16, max: 1 << 22, pow2: true, help: 'capacity of every packet ring (NIC TX, RX channels, SoftIRQ backlogs)' },
   // --- run ---
   { key: 'clock', flag: 'clock', group: 'run', kind: 'enum', def: 'virtual', values: CLOCK_MODES, help: 'virtual: per-core virtual clocks charged by the cost profile (figures independent of the host); wall: the host clock stretched by --dilation (needs a CPU per worker thread)' },

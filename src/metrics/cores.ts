@@ -8,6 +8,7 @@
  */
 import { NUM_ROLES, Role, ROLE_NAMES } from '../cpu/context.js';
 import { CoreStat, CORE_STAT_FIELDS } from '../cpu/control.js';
+import { toEmulatedNs, type TimeBase } from './emu-time.js';
 
 export interface CoreRow {
   globalCore: number;
@@ -64,7 +65,14 @@ export interface FidelityReport {
 
 const NOT_BUSY = new Set<number>([Role.IDLE, Role.STOLEN, Role.STALL]);
 
-export function coreRows(coreStats: Float64Array, totalWorkers: number, coresPerHost: number, hasFabric: boolean): CoreRow[] {
+/** Name of worker `g`: h<host>.c<core>, or `fabric` for the switch worker. */
+export function workerLabel(g: number, totalWorkers: number, coresPerHost: number, hasFabric: boolean): string {
+  return hasFabric && g === totalWorkers - 1 ? 'fabric' : `h${Math.floor(g / coresPerHost)}.c${g % coresPerHost}`;
+}
+
+/** Per-core rows; the stats are raw (runtime clock) ns, reported in emulated time through `tb`. */
+export function coreRows(coreStats: Float64Array, totalWorkers: number, coresPerHost: number, hasFabric: boolean,
+  tb: TimeBase = { rawNsPerEmulatedNs: 1 }): CoreRow[] {
   const rows: CoreRow[] = [];
   for (let g = 0; g < totalWorkers; g++) {
     const b = g * CORE_STAT_FIELDS;
@@ -81,13 +89,13 @@ export function coreRows(coreStats: Float64Array, totalWorkers: number, coresPer
       globalCore: g,
       host: fabric ? -1 : Math.floor(g / coresPerHost),
       core: fabric ? -1 : g % coresPerHost,
-      label: fabric ? 'fabric' : `h${Math.floor(g / coresPerHost)}.c${g % coresPerHost}`,
-      share, busy, windowNs,
+      label: workerLabel(g, totalWorkers, coresPerHost, hasFabric),
+      share, busy, windowNs: toEmulatedNs(windowNs, tb),
       passes: coreStats[b + CoreStat.PASSES]!,
       parks: coreStats[b + CoreStat.PARKS]!,
       ipisSent: coreStats[b + CoreStat.IPIS_SENT]!,
       stolenGaps: coreStats[b + CoreStat.STOLEN_GAPS]!,
-      maxGapUs: coreStats[b + CoreStat.MAX_GAP_NS]! / 1000,
+      maxGapUs: toEmulatedNs(coreStats[b + CoreStat.MAX_GAP_NS]!, tb) / 1000,
       stalls: coreStats[b + CoreStat.STALLS]!,
     });
   }

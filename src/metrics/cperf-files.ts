@@ -91,36 +91,100 @@ export function formatDigestData(digest: Digest, meta: ReportMeta = {}): string 
 const CDF_MIN_CHANGE = 0.01;
 
 /**
- * cperf's `reports/<exp>_cdf.data`: for the short messages of the digest, each sorted RTT x and
- * the fraction y of those RPCs with a larger RTT, skipping a point when both x and y differ by
- * less than 1% from the last point written.
+ * The points of cperf's short-message CCDF: for the short messages of the digest, each sorted
+ * RTT x (µs) and the fraction y of those RPCs with a larger RTT, skipping a point when both x
+ * and y differ by less than 1% from the last point kept.
  */
+export function shortCcdfPoints(digest: Digest): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  const short = digest.short;
+  if (short === null) return out;
+  const rtts = short.rttsUs;
+  const total = rtts.length;
+  let remaining = total;
+  let prevX = 0;
+  let prevY = 1.0;
+  for (let i = 0; i < total; i++) {
+    const x = rtts[i];
+    remaining--;
+    const y = remaining / total;
+    if (prevY !== 0 && prevX !== 0 && Math.abs((y - prevY) / prevY) < CDF_MIN_CHANGE
+      && Math.abs((x - prevX) / prevX) < CDF_MIN_CHANGE) continue;
+    out.push([x, y]);
+    prevX = x;
+    prevY = y;
+  }
+  return out;
+}
+
+/** cperf's `reports/<exp>_cdf.data`: the points of `shortCcdfPoints`, `%12.3f  %.8f`. */
 export function formatShortCdf(digest: Digest, meta: ReportMeta = {}): string {
   const exp = meta.exp ?? 'homa-emu';
   const date = formatDateUtc(meta.date ?? new Date());
-  const short = digest.short;
   const lines: string[] = [
     `# Fraction of RTTS longer than a given time for ${exp} experiment`,
-    `# Includes messages <= ${short ? short.maxLength : 0} bytes; measured at ${date}`,
+    `# Includes messages <= ${digest.short ? digest.short.maxLength : 0} bytes; measured at ${date}`,
     `# Data collected at ${date} `,
     '#       usec        frac',
   ];
-  if (short !== null) {
-    const rtts = short.rttsUs;
-    const total = rtts.length;
-    let remaining = total;
-    let prevX = 0;
-    let prevY = 1.0;
-    for (let i = 0; i < total; i++) {
-      const x = rtts[i];
-      remaining--;
-      const y = remaining / total;
-      if (prevY !== 0 && prevX !== 0 && Math.abs((y - prevY) / prevY) < CDF_MIN_CHANGE
-        && Math.abs((x - prevX) / prevX) < CDF_MIN_CHANGE) continue;
-      lines.push(`${fmtFixed(x, 12, 3)}  ${y.toFixed(8)}`);
-      prevX = x;
-      prevY = y;
-    }
-  }
+  for (const [x, y] of shortCcdfPoints(digest)) lines.push(`${fmtFixed(x, 12, 3)}  ${y.toFixed(8)}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * An experiment name cperf can glob: its readers find an experiment's `.rtts` files as
+ * `NAME-*.rtts`, so a `-` inside NAME would make one experiment's glob take another's files.
+ */
+export const EXP_NAME = /^[A-Za-z0-9_.]+$/;
+
+/** The samples of each client host (host -> its samples, in their recorded order). */
+export function rttsByHost(samples: { lengths: Int32Array; rttNs: Float64Array; hosts: Int32Array }): Map<number, RttPairs> {
+  const counts = new Map<number, number>();
+  for (let i = 0; i < samples.hosts.length; i++) counts.set(samples.hosts[i]!, (counts.get(samples.hosts[i]!) ?? 0) + 1);
+  const out = new Map<number, { lengths: Int32Array; rttNs: Float64Array; n: number }>();
+  for (const [h, n] of [...counts].sort((a, b) => a[0] - b[0])) out.set(h, { lengths: new Int32Array(n), rttNs: new Float64Array(n), n: 0 });
+  for (let i = 0; i < samples.hosts.length; i++) {
+    const e = out.get(samples.hosts[i]!)!;
+    e.lengths[e.n] = samples.lengths[i]!;
+    e.rttNs[e.n] = samples.rttNs[i]!;
+    e.n++;
+  }
+  return new Map([...out].map(([h, e]) => [h, { lengths: e.lengths, rttNs: e.rttNs }]));
+}
+
+/**
+ * Paths of one experiment in cperf's log directory L (what cp_vs_tcp and cperf's readers
+ * expect): `L/NAME-<id>.rtts` per client node (cp_node's dump_times, copied back by cperf),
+ * `L/reports/NAME.data` (the digest) and `L/reports/NAME_cdf.data` (the short-message CCDF).
+ */
+export function cperfPaths(logDir: string, exp: string): { rtts: (node: number) => string; data: string; cdf: string; reports: string } {
+  const reports = `${logDir}/reports`;
+  return { rtts: (node) => `${logDir}/${exp}-${node}.rtts`, data: `${reports}/${exp}.data`, cdf: `${reports}/${exp}_cdf.data`, reports };
+}
+
+/** File name (in L) of the Python module that hands cperf the emulated cluster's base RTT. */
+export const CPERF_SHIM = 'homa_emu_cperf.py';
+
+/**
+ * cperf takes its slowdown base RTT from the CloudLab node type (a table keyed by
+ * /var/emulab/boot/nodetype, 15 us for an xl170) and the link speed from `sysctl` on node0;
+ * neither exists for an emulated cluster. This module, imported before a cperf script runs,
+ * sets both in cperf's globals: a node type `homa-emu` whose base RTT is the emulated one.
+ * cperf has one base RTT for all experiments: with several (compare), the first is used and
+ * every experiment's own is listed in a comment.
+ */
+export function formatCperfShim(experiments: ReadonlyArray<{ exp: string; baseRttUs: number }>, linkMbps: number): string {
+  const first = experiments[0];
+  if (first === undefined) throw new Error('formatCperfShim: no experiment');
+  return [
+    '# Written by homa-emu. Import this module before running a cperf script (see homa-emu\'s',
+    '# README, "cperf"): it gives cperf the emulated cluster\'s base RTT and link speed, which',
+    '# cperf otherwise takes from the CloudLab node type and from sysctl on node0.',
+    ...experiments.map((e) => `#   experiment ${e.exp}: base RTT ${e.baseRttUs.toFixed(3)} us (emulated)`),
+    'import cperf',
+    "cperf.node_type = 'homa-emu'",
+    `cperf.baseline_rtts['homa-emu'] = ${first.baseRttUs.toFixed(3)}`,
+    `cperf.link_mbps = ${linkMbps.toFixed(1)}`,
+    '',
+  ].join('\n');
 }

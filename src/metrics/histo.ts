@@ -57,3 +57,12 @@ export function percentiles(h: Histogram): Percentiles {
     meanNs: h.mean,
   };
 }
+
+/** Fractions at which `cdfPoints` reads a histogram (denser in the tail). */
+const CDF_FRACTIONS = [0, 0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999, 0.9999, 1];
+
+/** The CDF of a histogram as [ns, fraction of samples <= ns] points (empty without samples). */
+export function cdfPoints(h: Histogram): Array<[number, number]> {
+  if (h.totalCount === 0) return [];
+  return CDF_FRACTIONS.map((f): [number, number] => [f === 1 ? h.maxValue : f === 0 ? h.minNonZeroValue : h.getValueAtPercentile(f * 100), f]);
+}

@@ -31,7 +31,7 @@ export function formatReport(r: EmulateResult): string {
     out.push(`measured ${h.measuredSec.toFixed(2)} s wall (${h.emulatedSec.toFixed(3)} s emulated, dilation ${h.dilation}) after ${h.warmupMs} ms warm-up${h.interrupted ? ' — INTERRUPTED' : ''}`);
   }
   if (h.nonDefaults.length > 0) out.push(`options: ${h.nonDefaults.map(([k, v]) => `--${k} ${String(v)}`).join(' ')}`);
-  if (h.stalls.length > 0) out.push(`injected stalls: ${h.stalls.map((s) => `${s.globalCore < 0 ? 'all cores' : `core ${s.globalCore}`} ${s.durationMs} ms every ${s.everyMs} ms`).join('; ')}`);
+  if (h.stalls.length > 0) out.push(`injected stalls: ${h.stalls.map((s) => `${s.globalCore < 0 ? 'all cores' : `core h${Math.floor(s.globalCore / h.coresPerHost)}.c${s.globalCore % h.coresPerHost}`} ${s.durationMs} ms every ${s.everyMs} ms`).join('; ')}`);
   out.push(`base RTT ${h.baseRttUs.toFixed(1)} us (${h.baseRttSource}); slowdown = RTT / (base + length x 8 / link_mbps)`);
   if (h.calibration !== null) {
     const by = new Map<string, number>();
@@ -63,7 +63,7 @@ export function formatReport(r: EmulateResult): string {
     out.push(t.toString());
   }
 
-  out.push('', 'Per-core time (% of the measured window):');
+  out.push('', 'Per-core time (% of the measured window; max gap in emulated us):');
   out.push(coreTable(r.cores));
   out.push(`busiest core: ${r.busiest}`);
 
@@ -71,7 +71,7 @@ export function formatReport(r: EmulateResult): string {
   out.push(`  GRO -> SoftIRQ: ${pctl(r.handoff.groToSoftirq)}`);
   out.push(`  SoftIRQ -> app: ${pctl(r.handoff.softirqToApp)}`);
 
-  out.push('', 'Locks (wait % core: 100 = one core spent waiting; metrics.py counts the same way):');
+  out.push('', 'Locks (emulated time, rates per emulated second; wait % core: 100 = one core spent waiting, as metrics.py counts):');
   out.push(lockTable(r.locks.filter((l) => l.acquisitions > 0)));
 
   const p = r.pacer;

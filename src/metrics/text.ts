@@ -37,12 +37,13 @@ export function coreTable(rows: readonly CoreRow[]): string {
   return t.toString();
 }
 
+/** The lock table; times are emulated and rates per emulated second. */
 export function lockTable(rows: readonly LockRow[]): string {
-  const t = table(['lock', 'acq/s', 'contended %', 'wait % core', 'ns/miss', 'P99 wait', 'P99 miss', 'max wait', 'hold % core', 'handoffs/s', 'top waiters']);
+  const t = table(['lock', 'acq/s', 'contended %', 'wait % core', 'ns/miss', 'P99 miss wait', 'max wait', 'hold % core', 'handoffs/s', 'top waiters']);
   for (const r of rows) {
     t.push([r.cls, fmtRate(r.acquisitionsPerSec), r.contendedPct.toFixed(2), r.waitPctCore.toFixed(2), r.nsPerMiss.toFixed(0),
-      fmtNs(r.p99WaitNs), fmtNs(r.p99MissWaitNs), fmtNs(r.maxWaitNs), r.holdPctCore.toFixed(2), fmtRate(r.handoffsPerSec),
-      r.topWaiters.map(([g]) => `#${g}`).join(' ')]);
+      r.misses > 0 ? fmtNs(r.p99MissWaitNs) : '-', r.misses > 0 ? fmtNs(r.maxWaitNs) : '-', r.holdPctCore.toFixed(2), fmtRate(r.handoffsPerSec),
+      r.topWaiters.map((w) => w.core).join(' ')]);
   }
   return t.toString();
 }

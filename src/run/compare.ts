@@ -7,8 +7,10 @@
  * hiding it behind one number.
  */
 import { basename } from 'node:path';
+import { resolveConfig, type EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
 import { OPTION_BY_FLAG, OPTION_BY_KEY } from '../config/options.js';
+import { emulate, type EmulateResult } from './emulate.js';
 
 export interface Variant {
   label: string;
@@ -112,4 +114,54 @@ export function compareRows(r: CompareResult): string[][] {
     const ratio = i > 0 && base !== undefined && base.median !== 0 ? ` x${(f.median / base.median).toFixed(2)}` : '';
     return `${fmt(f.median)}${spread}${ratio}`;
   })]);
+}
+
+/** Flat figures of one `run` (for compare): what a policy comparison looks at first. */
+export function runFigures(r: EmulateResult): Record<string, number> {
+  const d = r.latency.digest;
+  const f: Record<string, number> = {
+    'RPCs/s': r.throughput.rpcsPerSec,
+    'request Gbps': r.throughput.requestGbps,
+    'RTT P50 us': d.rttP50Us,
+    'RTT P99 us': d.rttP99Us,
+    'slowdown P50': d.slowdownP50,
+    'slowdown P99': d.slowdownP99,
+    'short RTT P50 us': d.short?.rttP50Us ?? NaN,
+    'short RTT P99 us': d.short?.rttP99Us ?? NaN,
+    'GRO->SoftIRQ P99 us': r.handoff.groToSoftirq.p99Ns / 1000,
+    'SoftIRQ->app P99 us': r.handoff.softirqToApp.p99Ns / 1000,
+    'busiest core busy %': Math.max(...r.cores.filter((c) => c.label !== 'fabric').map((c) => c.busy)) * 100,
+    'stolen % (mean)': r.fidelity.meanStolenShare * 100,
+    'paced share %': r.pacer.pacerShare * 100,
+    'resent packets': r.canaries['resent_packets'] ?? 0,
+  };
+  for (const l of r.locks) if (l.acquisitions > 0) f[`${l.cls} lock wait % core`] = l.waitPctCore;
+  return f;
+}
+
+/** What the library's `compare` returns: the figure table plus every run's full result. */
+export interface CompareRunsResult extends CompareResult {
+  runs: Array<{ label: string; config: EmuConfig; results: EmulateResult[] }>;
+}
+
+/**
+ * The library form of `homa-emu compare`: runs `emulate` for every variant (`--vary` specs such
+ * as 'steering=gen2,gen3', or `Variant`s) over `base` (a partial config), `repeat` times each,
+ * and returns the figure table with spreads (as the CLI prints it) and every run's result.
+ */
+export async function compare(base: Record<string, unknown>, vary: readonly string[] | readonly Variant[],
+  opts: { repeat?: number; signal?: AbortSignal } = {}): Promise<CompareRunsResult> {
+  const variants: Variant[] = vary.length > 0 && typeof vary[0] === 'string' ? parseVary(vary as string[]) : [...(vary as Variant[])];
+  if (variants.length < 2) throw new UserError('EINVALIDOPT', `compare: expected at least two variants, got ${variants.length}`);
+  for (const v of variants) resolveConfig({ ...base, ...v.partial });
+  const runs = new Map<string, { label: string; config: EmuConfig; results: EmulateResult[] }>();
+  const table = await compareVariants(base, variants, opts.repeat ?? 1, async (partial, v) => {
+    const config = resolveConfig(partial);
+    const r = await emulate(config, { signal: opts.signal });
+    const e = runs.get(v.label) ?? { label: v.label, config, results: [] };
+    e.results.push(r);
+    runs.set(v.label, e);
+    return runFigures(r);
+  });
+  return { ...table, runs: [...runs.values()] };
 }

@@ -9,14 +9,17 @@
  */
 import type { EmuConfig } from '../config/config.js';
 import { nonDefaults, resolveConfig } from '../config/config.js';
-import { busiestCore, coreRows, fidelity, virtualFidelity, type CoreRow, type FidelityReport } from '../metrics/cores.js';
+import { busiestCore, coreRows, fidelity, virtualFidelity, workerLabel, type CoreRow, type FidelityReport } from '../metrics/cores.js';
 import { resolveCosts } from '../cpu/cost-profile.js';
 import { unloadedRttPath, type PathStage } from '../homa/cost-path.js';
 import { computeDigest, type Digest } from '../metrics/digest.js';
-import { mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
+import { cdfPoints, mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
 import { lockRows, type LockRow } from '../metrics/locks.js';
 import { parseStalls, type StallSpec } from '../cpu/faults.js';
 import { runWorld, type RunOptions } from './orchestrator.js';
+import { column, subLayout } from '../shm/layout.js';
+import type { RawMetricsSource } from '../metrics/homa-metrics.js';
+import { timeBaseOf, toEmulatedNs, type TimeBase } from '../metrics/emu-time.js';
 
 /** What the Homa world's collect returns (the parts the report reads). */
 export interface HomaCollected {
@@ -28,7 +31,7 @@ export interface HomaCollected {
     workload: { name: string; meanBytes: number };
     clients: Array<{ host: number; port: number; sent: number; completed: number; bytesOut: number; bytesIn: number; lagNs: number; maxLagNs: number; outstanding: number; mismatches: number; errors: Record<string, number>; overwritten: number }>;
     servers: Array<{ host: number; port: number; requests: number; bytesIn: number; bytesOut: number }>;
-    rtts: { lengths: ArrayLike<number>; rttNs: ArrayLike<number> };
+    rtts: { lengths: ArrayLike<number>; rttNs: ArrayLike<number>; hosts?: ArrayLike<number> };
     rttHist: string;
     handoff: { groToSoftirq: string[]; softirqToApp: string[] };
   };
@@ -57,7 +60,11 @@ export interface EmulateResult {
   overload: { maxLagUs: number; lagFraction: number; outstanding: number };
   cores: CoreRow[];
   busiest: string | null;
-  handoff: { groToSoftirq: Percentiles; softirqToApp: Percentiles };
+  handoff: {
+    groToSoftirq: Percentiles; softirqToApp: Percentiles;
+    /** CDF points [emulated ns, fraction of hand-offs <= ns] of each (for the plots). */
+    cdf: { groToSoftirq: Array<[number, number]>; softirqToApp: Array<[number, number]> };
+  };
   locks: LockRow[];
   pacer: {
     pacerPackets: number; otherDataPackets: number; pacerShare: number; helpPackets: number; throttleListAdds: number;
@@ -85,8 +92,10 @@ export interface EmulateResult {
   metrics: Record<string, number>;
   fidelity: FidelityReport;
   warnings: string[];
-  /** Every measured (response length, RTT ns) pair; left out of the JSON report (see --rtts). */
-  samples: { lengths: Int32Array; rttNs: Float64Array };
+  /** Every measured (response length, RTT ns, client host) triple; left out of the JSON report (see --rtts). */
+  samples: { lengths: Int32Array; rttNs: Float64Array; hosts: Int32Array };
+  /** The run's raw per-core columns (for --metrics); left out of the JSON report. */
+  detail: RawMetricsSource & { timeBase: TimeBase };
 }
 
 /** Sum of one metric over all hosts. */
@@ -144,7 +153,8 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
   const emuSec = virtual ? raw.measuredNs / 1e9 : wallSec / cfg.dilation;
   const costs = virtual ? resolveCosts(cfg.costProfile, cfg.costScale) : null;
 
-  const cores = coreRows(raw.coreStats, raw.totalWorkers, cfg.cores, raw.hasFabric);
+  const tb = timeBaseOf(cfg);
+  const cores = coreRows(raw.coreStats, raw.totalWorkers, cfg.cores, raw.hasFabric, tb);
   const vfid = costs !== null ? virtualFidelity(raw.coreStats, raw.totalWorkers, {
     costProfile: costs.profile, costScale: cfg.costScale, syncWindowNs: cfg.deterministic ? 0 : cfg.syncWindowNs,
     deterministic: cfg.deterministic, emulatedPerWallSec: raw.wallNs > 0 ? (cfg.warmupMs / 1e3 + emuSec) / (raw.wallNs / 1e9) : 0,
@@ -168,8 +178,11 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
     };
   });
 
-  const rtts = cp?.rtts ?? { lengths: [], rttNs: [] };
-  const samples = { lengths: Int32Array.from(rtts.lengths), rttNs: Float64Array.from(rtts.rttNs) };
+  const rtts = cp?.rtts ?? { lengths: [], rttNs: [], hosts: [] };
+  const samples = {
+    lengths: Int32Array.from(rtts.lengths), rttNs: Float64Array.from(rtts.rttNs),
+    hosts: rtts.hosts !== undefined ? Int32Array.from(rtts.hosts) : new Int32Array(rtts.lengths.length),
+  };
   const digest = computeDigest(samples, { linkMbps: cfg.linkMbps, baseRttUs });
 
   const pacerPackets = total(c, 'pacer_packets');
@@ -186,7 +199,11 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
 
   const metrics: Record<string, number> = {};
   for (const h of c.hosts) for (const [k, v] of Object.entries(h.metrics)) metrics[k] = (metrics[k] ?? 0) + v;
+  // Homa's time counters (`*_ns`, and the throttled list's length x time) are kept in raw ns.
+  for (const k of Object.keys(metrics)) if (k.endsWith('_ns') || k === 'throttled_integral') metrics[k] = toEmulatedNs(metrics[k]!, tb);
 
+  const groToSoftirq = mergeEncoded(cp?.handoff.groToSoftirq ?? []);
+  const softirqToApp = mergeEncoded(cp?.handoff.softirqToApp ?? []);
   const warnings = [...fid.warnings];
   if (raw.wallLimitHit) warnings.push(`--max-wall-s ${cfg.maxWallS} ended the run after ${(emuSec * 1e3).toFixed(3)} of ${cfg.durationMs} emulated ms of the window: raise it or shorten --duration-ms`);
   const maxLagNs = clients.reduce((a, x) => Math.max(a, x.maxLagNs), 0);
@@ -220,10 +237,10 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
     cores,
     busiest: busiestCore(cores)?.label ?? null,
     handoff: {
-      groToSoftirq: percentiles(mergeEncoded(cp?.handoff.groToSoftirq ?? [])),
-      softirqToApp: percentiles(mergeEncoded(cp?.handoff.softirqToApp ?? [])),
+      groToSoftirq: percentiles(groToSoftirq), softirqToApp: percentiles(softirqToApp),
+      cdf: { groToSoftirq: cdfPoints(groToSoftirq), softirqToApp: cdfPoints(softirqToApp) },
     },
-    locks: lockRows(raw.lockStats, raw.measuredNs),
+    locks: lockRows(raw.lockStats, raw.measuredNs, tb, (g) => workerLabel(g, raw.totalWorkers, cfg.cores, raw.hasFabric)),
     pacer: {
       pacerPackets, otherDataPackets: otherData, pacerShare: pacerPackets + otherData > 0 ? pacerPackets / (pacerPackets + otherData) : 0,
       helpPackets: total(c, 'pacer_help_packets'), throttleListAdds: adds,
@@ -256,5 +273,21 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
     fidelity: fid,
     warnings,
     samples,
+    detail: {
+      hosts: cfg.hosts, coresPerHost: cfg.cores, timeBase: timeBaseOf(cfg),
+      metrics: Float64Array.from(column(raw.sab, subLayout(raw.desc, 'world'), 'metrics', 'f64')),
+      coreStats: raw.coreStats, lockStats: raw.lockStats,
+    },
   };
+}
+
+/** Version of the JSON report's shape (docs/json-schema.md); raised on any incompatible change. */
+export const SCHEMA_VERSION = 1;
+
+/** The JSON report of a run (`--json`): the result without its raw samples and columns, with the config. */
+export function jsonReport(cfg: EmuConfig, r: EmulateResult): Record<string, unknown> {
+  const { samples: _samples, detail: _detail, ...rest } = r;
+  // The short-message RTTs are samples (they go to --data's _cdf.data), not a figure.
+  const short = r.latency.digest.short === null ? null : { ...r.latency.digest.short, rttsUs: undefined };
+  return { schemaVersion: SCHEMA_VERSION, config: cfg, ...rest, latency: { ...rest.latency, digest: { ...rest.latency.digest, short } } };
 }

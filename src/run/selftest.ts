@@ -4,9 +4,10 @@
  * fidelity, invariants). The CLI prints it; tests assert on it.
  */
 import type { EmuConfig } from '../config/config.js';
-import { coreRows, busiestCore, fidelity, type CoreRow, type FidelityReport } from '../metrics/cores.js';
+import { coreRows, busiestCore, fidelity, workerLabel, type CoreRow, type FidelityReport } from '../metrics/cores.js';
 import { lockRows, type LockRow } from '../metrics/locks.js';
 import { runWorld, type RunOptions } from './orchestrator.js';
+import { timeBaseOf } from '../metrics/emu-time.js';
 
 export interface SelftestResult {
   measuredSec: number;
@@ -25,14 +26,15 @@ export interface SelftestResult {
 
 export async function selftest(cfg: EmuConfig, opts: RunOptions = {}): Promise<SelftestResult> {
   const raw = await runWorld('selftest', cfg, opts);
-  const cores = coreRows(raw.coreStats, raw.totalWorkers, cfg.cores, raw.hasFabric);
+  const tb = timeBaseOf(cfg);
+  const cores = coreRows(raw.coreStats, raw.totalWorkers, cfg.cores, raw.hasFabric, tb);
   const pipeline = raw.worldResult as SelftestResult['pipeline'];
   return {
     measuredSec: raw.measuredNs / 1e9,
     interrupted: raw.interrupted,
     cores,
     busiest: busiestCore(cores)?.label ?? null,
-    locks: lockRows(raw.lockStats, raw.measuredNs),
+    locks: lockRows(raw.lockStats, raw.measuredNs, tb, (g) => workerLabel(g, raw.totalWorkers, cfg.cores, raw.hasFabric)),
     fidelity: fidelity(cores, raw.hostCpus, raw.emulatedCores, raw.totalWorkers, cfg.idleMode, cfg.dilation),
     pipeline,
     ok: Object.values(pipeline.invariants).every((v) => v),

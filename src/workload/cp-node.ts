@@ -822,8 +822,8 @@ export interface CpNodeResult {
   workload: { name: string; meanBytes: number };
   clients: CpClientPortResult[];
   servers: CpServerPortResult[];
-  /** Every port's newest (up to 500,000) samples, oldest first per port: response length and RTT. */
-  rtts: { lengths: number[]; rttNs: number[] };
+  /** Every port's newest (up to 500,000) samples, oldest first per port: response length, RTT and the client's host. */
+  rtts: { lengths: number[]; rttNs: number[]; hosts: number[] };
   /** All RTTs of the window merged (encoded hdr histogram). */
   rttHist: string;
   /** Per global core (encoded hdr histograms, '' if none). */
@@ -879,13 +879,14 @@ export function collectCpNode(spec: CpNodeSpec | undefined, cores: ReadonlyArray
   const clients = [...clientMap.values()].sort((a, b) => byHostPort(a.res, b.res));
   const lengths: number[] = [];
   const rttNs: number[] = [];
+  const hosts: number[] = [];
   for (const { res, parts } of clients) {
     if (outstanding !== null) res.outstanding = Atomics.load(outstanding, outstandingIndex(res.host, res.port - CP_CLIENT_FIRST_PORT));
     const withSamples = parts.filter((p) => p.lengths.length > 0);
     if (withSamples.length === 1) {
       // One thread recorded the port (already oldest first, at most one ring's worth).
       const p = withSamples[0]!;
-      for (let i = 0; i < p.lengths.length; i++) { lengths.push(p.lengths[i]!); rttNs.push(p.rttNs[i]!); }
+      for (let i = 0; i < p.lengths.length; i++) { lengths.push(p.lengths[i]!); rttNs.push(p.rttNs[i]!); hosts.push(res.host); }
       continue;
     }
     // Several threads: every sample of the port in completion order; keep the newest CP_NODE_RTTS_PER_PORT.
@@ -894,13 +895,13 @@ export function collectCpNode(spec: CpNodeSpec | undefined, cores: ReadonlyArray
     idx.sort((a, b) => a[0] - b[0]);
     const drop = Math.max(0, idx.length - CP_NODE_RTTS_PER_PORT);
     res.overwritten += drop;
-    for (let i = drop; i < idx.length; i++) { lengths.push(idx[i]![1]); rttNs.push(idx[i]![2]); }
+    for (let i = drop; i < idx.length; i++) { lengths.push(idx[i]![1]); rttNs.push(idx[i]![2]); hosts.push(res.host); }
   }
   return {
     workload: { name: spec?.workload ?? workloadName, meanBytes },
     clients: clients.map((c) => c.res),
     servers: [...serverMap.values()].sort(byHostPort),
-    rtts: { lengths, rttNs },
+    rtts: { lengths, rttNs, hosts },
     rttHist: hists.length > 0 ? encodeHistogram(mergeEncoded(hists)) : '',
     handoff,
   };

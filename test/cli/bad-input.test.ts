@@ -34,6 +34,11 @@ describe('homa-emu run rejects bad input (exit 2, one line, nothing run)', () =>
     expectRejected([...RUN, '--workload', 'w9'], /^homa-emu: --workload: expected w1\.\.w5, starve, or a message length 1\.\.1000000 bytes, got "w9"\n$/);
   });
 
+  it('an experiment name cperf could not glob apart, and a cpu_khz out of range', () => {
+    expectRejected([...RUN, '--exp', 'homa-w4'], /^homa-emu: --exp: expected letters, digits, '_' or '\.' \(cperf globs NAME-\*\.rtts, so no '-'\), got "homa-w4"\n$/);
+    expectRejected([...RUN, '--cpu-khz', '0'], /^homa-emu: --cpu-khz: expected a whole number in \[1000, 100000000\], got "0"\n$/);
+  });
+
   it('a negative load', () => {
     expectRejected([...RUN, '--gbps', '-1'], /^homa-emu: --gbps: expected a number in \[0, 1000\] Gbps, got "-1"\n$/);
   });

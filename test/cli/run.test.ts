@@ -54,7 +54,10 @@ function checkReport(j: Json): void {
     expect(l.acquisitions, l.cls).toBeGreaterThanOrEqual(l.misses);
     expect(l.contendedPct, l.cls).toBeGreaterThanOrEqual(0);
     expect(l.contendedPct, l.cls).toBeLessThanOrEqual(100);
+    expect(l.p99MissWaitNs, l.cls).toBeLessThanOrEqual(l.maxWaitNs);
+    for (const w of l.topWaiters) expect(w.core, l.cls).toMatch(/^(h\d+\.c\d+|fabric)$/);
   }
+  expect(j.schemaVersion).toBe(1);
   expect(j.locks.some((l: Json) => l.acquisitions > 0)).toBe(true);
 
   // cperf's digest: bucket counts sum to the sample count, cumFrac rises to exactly 1.
@@ -83,11 +86,14 @@ describe('homa-emu run (real workers)', () => {
   const json = join(dir, 'r.json');
   const dataDir = join(dir, 'data');
   const rttsDir = join(dir, 'rtts');
+  const metricsDir = join(dir, 'metrics');
+  const plotDir = join(dir, 'plots');
+  const html = join(dir, 'report.html');
   let r: Awaited<ReturnType<typeof cli>>;
   let j: Json;
 
   beforeAll(async () => {
-    r = await cli('run', ...SMALL, '--base-rtt-usecs', '15', '--json', json, '--data', dataDir, '--rtts', rttsDir);
+    r = await cli('run', ...SMALL, '--base-rtt-usecs', '15', '--json', json, '--data', dataDir, '--rtts', rttsDir, '--metrics', metricsDir, '--plot', plotDir, '--html', html);
     j = r.code === 0 ? JSON.parse(readFileSync(json, 'utf8')) : null;
   }, 60_000);
 
@@ -109,12 +115,16 @@ describe('homa-emu run (real workers)', () => {
     expect(j.header.emulatedCores).toBe(4);
     expect(j.header.workerThreads).toBe(5); // 4 cores + the fabric
     expect(j.samples).toBeUndefined(); // the RTT samples go to --rtts, not the JSON
+    expect(j.detail).toBeUndefined();
+    expect(j.schemaVersion).toBe(1);
     checkReport(j);
   });
 
-  it("--data writes cperf's digest with its columns and the short-message CCDF", () => {
-    expect(readdirSync(dataDir).sort()).toEqual(['homa_w3.data', 'homa_w3_cdf.data']);
-    const lines = readFileSync(join(dataDir, 'homa_w3.data'), 'utf8').trimEnd().split('\n');
+  it("--data writes cperf's log directory: .rtts per client host, the digest with its columns and the short-message CCDF in reports/, the base RTT for cperf", () => {
+    expect(readdirSync(dataDir).sort()).toEqual(['homa_emu_cperf.py', 'homa_w3-0.rtts', 'homa_w3-1.rtts', 'reports']);
+    expect(readdirSync(join(dataDir, 'reports')).sort()).toEqual(['homa_w3.data', 'homa_w3_cdf.data']);
+    expect(readFileSync(join(dataDir, 'homa_emu_cperf.py'), 'utf8')).toMatch(/^cperf\.baseline_rtts\['homa-emu'\] = 15\.000$/m);
+    const lines = readFileSync(join(dataDir, 'reports', 'homa_w3.data'), 'utf8').trimEnd().split('\n');
     expect(lines[0]).toMatch(/^# Digested data for homa_w3 experiment/);
     expect(lines[1]!.slice(1).trim().split(/\s+/)).toEqual(['length', 'cum_frac', 'samples', 'p50', 'p99', 'p999', 's50', 's99', 's999']);
     const rows = lines.filter((l) => !l.startsWith('#')).map((l) => l.trim().split(/\s+/).map(Number));
@@ -124,7 +134,7 @@ describe('homa-emu run (real workers)', () => {
     expect(rows.reduce((a, x) => a + x[2]!, 0)).toBe(j.latency.digest.count);
     expect(rows.at(-1)![1]).toBe(1);
 
-    const cdf = readFileSync(join(dataDir, 'homa_w3_cdf.data'), 'utf8').trimEnd().split('\n').filter((l) => !l.startsWith('#'));
+    const cdf = readFileSync(join(dataDir, 'reports', 'homa_w3_cdf.data'), 'utf8').trimEnd().split('\n').filter((l) => !l.startsWith('#'));
     expect(cdf.length).toBeGreaterThan(0);
     const pts = cdf.map((l) => l.trim().split(/\s+/).map(Number));
     for (const p of pts) expect(p.length).toBe(2);
@@ -136,12 +146,51 @@ describe('homa-emu run (real workers)', () => {
     for (const p of pts) expect(p[1]! >= 0 && p[1]! < 1).toBe(true);
   });
 
-  it('--rtts writes one sample line per RPC of the digest', () => {
-    expect(readdirSync(rttsDir)).toEqual(['homa_w3-cluster.rtts']);
-    const lines = readFileSync(join(rttsDir, 'homa_w3-cluster.rtts'), 'utf8').trimEnd().split('\n');
-    const samples = lines.filter((l) => !l.startsWith('#'));
-    expect(samples.length).toBe(j.latency.digest.count);
-    for (const s of samples) expect(s).toMatch(/^\s*\d+\s+\d+\.\d+$/);
+  it('--rtts writes one file per client host, one sample line per RPC of the digest in all', () => {
+    expect(readdirSync(rttsDir).sort()).toEqual(['homa_w3-0.rtts', 'homa_w3-1.rtts']);
+    let n = 0;
+    for (const f of readdirSync(rttsDir)) {
+      const samples = readFileSync(join(rttsDir, f), 'utf8').trimEnd().split('\n').filter((l) => !l.startsWith('#'));
+      for (const s of samples) expect(s).toMatch(/^\s*\d+\s+\d+\.\d+$/);
+      n += samples.length;
+      // The same host's samples as --data wrote.
+      expect(readFileSync(join(dataDir, f), 'utf8').split('\n').slice(1)).toEqual(readFileSync(join(rttsDir, f), 'utf8').split('\n').slice(1));
+    }
+    expect(n).toBe(j.latency.digest.count);
+  });
+
+  it('--plot writes the five plots as SVG, --html a report with all of them', () => {
+    expect(readdirSync(plotDir).sort()).toEqual(['core_roles.svg', 'handoff_cdf.svg', 'lock_wait.svg', 'short_rtt_ccdf.svg', 'slowdown.svg']);
+    for (const f of readdirSync(plotDir)) expect(readFileSync(join(plotDir, f), 'utf8'), f).toMatch(/^<svg /);
+    const page = readFileSync(html, 'utf8');
+    expect(page.match(/<figure id="plot-/g)?.length).toBe(5);
+    expect(page).toContain(`<td>${j.busiest}</td>`);
+  });
+
+  it('--metrics writes per host a homa_metrics snapshot and its start; counters add up to the JSON', () => {
+    expect(readdirSync(metricsDir).sort()).toEqual(['node0.homa_metrics', 'node0.homa_metrics.prev', 'node1.homa_metrics', 'node1.homa_metrics.prev']);
+    const sums: Record<string, number> = {};
+    for (const h of [0, 1]) {
+      const text = readFileSync(join(metricsDir, `node${h}.homa_metrics`), 'utf8');
+      const prev = readFileSync(join(metricsDir, `node${h}.homa_metrics.prev`), 'utf8');
+      const lines = text.trimEnd().split('\n');
+      for (const l of lines) expect(l).toMatch(/^[a-zA-Z0-9_]+ +[0-9]+ .+$/);
+      expect(lines.filter((l) => l.startsWith('core ')).length).toBe(2);
+      const num = (t: string, name: string): number => Number(/^(\S+) +(\d+)/.exec(t.split('\n').find((l) => l.startsWith(`${name} `))!)![2]);
+      expect(num(text, 'cpu_khz')).toBe(2_400_000);
+      // The time between the snapshots spans every core's measured window (emulated time): from
+      // the first core's start to the last core's end, which on a loaded host can trail the stop signal.
+      const secs = (num(text, 'time_cycles') - num(prev, 'time_cycles')) / 2.4e9;
+      for (const c of j.cores.filter((x: Json) => x.host === h)) expect(secs).toBeGreaterThanOrEqual(c.windowNs / 1e9 - 1e-6);
+      expect(secs).toBeGreaterThan(j.header.emulatedSec * 0.9);
+      expect(secs).toBeLessThan(j.header.emulatedSec * 1.5);
+      for (const l of lines) {
+        const [name, v] = l.split(/ +/);
+        if (name !== 'core' && name !== 'time_cycles' && name !== 'cpu_khz') sums[name!] = (sums[name!] ?? 0) + Number(v);
+      }
+    }
+    for (const k of ['packets_rcvd_DATA', 'packets_sent_GRANT', 'softirq_calls', 'gro_data_bypasses', 'wait_block']) expect(sums[k], k).toBe(j.metrics[k]);
+    expect(sums['responses_received']).toBe(j.metrics.client_responses_done);
   });
 });
 
@@ -176,9 +225,17 @@ describe('homa-emu run --clock wall', () => {
 
 describe('homa-emu compare --target run', () => {
   it('prints one column per variant', async () => {
+    const L = join(mkdtempSync(join(tmpdir(), 'homa-emu-cmp-')), 'L');
     const r = await cli('compare', '--vary', 'max-gro-skbs=5,20', '--repeat', '1', ...SMALL, '--duration-ms', '1', '--warmup-ms', '0.2',
-      '--base-rtt-usecs', '15');
+      '--base-rtt-usecs', '15', '--data', L, '--exp', 'emu');
     expect(r.code).toBe(0);
+    // --data: one cperf experiment per variant.
+    expect(r.stdout).toMatch(/^cperf experiments in .*: emu_max_gro_skbs_5, emu_max_gro_skbs_20$/m);
+    expect(readdirSync(join(L, 'reports')).sort()).toEqual(['emu_max_gro_skbs_20.data', 'emu_max_gro_skbs_20_cdf.data', 'emu_max_gro_skbs_5.data', 'emu_max_gro_skbs_5_cdf.data']);
+    // One .rtts per client host that completed RPCs (on a loaded machine a short run may leave one without).
+    const rtts = readdirSync(L).filter((f) => f.endsWith('.rtts'));
+    for (const f of rtts) expect(f).toMatch(/^emu_max_gro_skbs_(5|20)-[01]\.rtts$/);
+    for (const v of ['5', '20']) expect(rtts.some((f) => f.startsWith(`emu_max_gro_skbs_${v}-`)), v).toBe(true);
     expect(r.stdout).toMatch(/^homa-emu compare \(run\): 2 variants x 1 runs/m);
     const lines = r.stdout.split('\n');
     const header = lines.find((l) => l.includes('figure'))!;

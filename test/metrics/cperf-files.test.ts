@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDigestData, formatRtts, formatShortCdf } from '../../src/metrics/cperf-files.js';
+import { EXP_NAME, cperfPaths, formatCperfShim, formatDigestData, formatRtts, formatShortCdf, rttsByHost } from '../../src/metrics/cperf-files.js';
 import { computeDigest, RttSamples } from '../../src/metrics/digest.js';
 
 const OPTS = { linkMbps: 8000, baseRttUs: 10 };
@@ -93,5 +93,28 @@ describe('formatShortCdf', () => {
   it('writes only the header when there are no samples', () => {
     const text = formatShortCdf(computeDigest(new RttSamples(), OPTS), { exp: 'x', date: DATE });
     expect(text.trimEnd().split('\n')).toHaveLength(4);
+  });
+});
+
+describe('cperf log directory helpers', () => {
+  it('split samples per client host in their order', () => {
+    const m = rttsByHost({ lengths: Int32Array.of(1, 2, 3, 4), rttNs: Float64Array.of(10, 20, 30, 40), hosts: Int32Array.of(2, 0, 2, 0) });
+    expect([...m.keys()]).toEqual([0, 2]);
+    expect([...m.get(0)!.lengths]).toEqual([2, 4]);
+    expect([...m.get(2)!.rttNs]).toEqual([10, 30]);
+  });
+
+  it("name an experiment's files as cperf reads them", () => {
+    const p = cperfPaths('L', 'homa_w4');
+    expect([p.rtts(3), p.data, p.cdf, p.reports]).toEqual(['L/homa_w4-3.rtts', 'L/reports/homa_w4.data', 'L/reports/homa_w4_cdf.data', 'L/reports']);
+    expect(EXP_NAME.test('homa_w4_steering_gen3')).toBe(true);
+    expect(EXP_NAME.test('homa-w4')).toBe(false);
+  });
+
+  it("hand cperf the first experiment's base RTT and the link speed, listing every experiment's", () => {
+    const py = formatCperfShim([{ exp: 'a', baseRttUs: 12.3456 }, { exp: 'b', baseRttUs: 20 }], 25000);
+    const code = py.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(code).toEqual(['import cperf', "cperf.node_type = 'homa-emu'", "cperf.baseline_rtts['homa-emu'] = 12.346", 'cperf.link_mbps = 25000.0']);
+    expect(py).toMatch(/^# {3}experiment b: base RTT 20\.000 us \(emulated\)$/m);
   });
 });
