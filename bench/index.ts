@@ -15,6 +15,8 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   e2e: async () => (await import('./e2e.js')).runE2e,
   workloads: async () => (await import('./workloads.js')).runWorkloads,
   policies: async () => (await import('./policies.js')).runPolicies,
+  sync: async () => (await import('./sync.js')).runSync,
+  virtual: async () => (await import('./virtual.js')).runVirtual,
 };
 
 async function main(): Promise<void> {

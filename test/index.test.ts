@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compare, emulate, jsonReport, resolveConfig, runFigures, SCHEMA_VERSION } from '../src/index.js';
 
-const SMALL = { hosts: 2, cores: 2, dilation: 20, gbps: 0.5, durationMs: 300, warmupMs: 100, baseRttUsecs: 15 };
+const SMALL = { hosts: 2, cores: 2, gbps: 0.5, durationMs: 1, warmupMs: 0.2, baseRttUsecs: 15 };
 
 describe('library API (what the README example does)', () => {
   it('compare runs every variant with emulate and returns the figure table and every typed result', async () => {

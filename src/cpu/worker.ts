@@ -104,6 +104,10 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
         onMeasureStart: setup.onMeasureStart?.bind(setup),
       }, setup.contexts, setup.apps);
     }
+    if (fabric && virtual) {
+      // The fabric frees what is still inside the network: only once no core can send any more.
+      while (Atomics.load(ctl, Ctl.FABRIC_STOP) === 0) Atomics.wait(ctl, Ctl.FABRIC_STOP, 0, 20);
+    }
     const worldData = setup.onStop?.(virtual ? vc.t : nowNs());
     return { globalCore, host, core, fabric, apps: setup.apps.length, contexts: setup.contexts.map((c) => c.name), worldData };
   } catch (e) {

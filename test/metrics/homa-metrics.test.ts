@@ -147,7 +147,7 @@ describe('hostMetricsInputs', () => {
     perCore[g]![LockStat.WAIT_NS] = 400;
     perCore[g]![LockStat.HOLD_NS_SAMPLED] = 100;
     perCore[g]![LockStat.HOLD_SAMPLES] = 2;
-    const out = hostMetricsInputs({ hosts, coresPerHost, metrics, coreStats, lockStats: [{ cls: 'socket', perCore }] }, timeBaseOf({ dilation: 20 }), XL170_CPU_KHZ);
+    const out = hostMetricsInputs({ hosts, coresPerHost, metrics, coreStats, lockStats: [{ cls: 'socket', perCore }] }, timeBaseOf({ clock: 'wall', dilation: 20 }), XL170_CPU_KHZ);
     expect(out.map((h) => h.node)).toEqual(['node0', 'node1']);
     const c = out[1]!.cores[1]!;
     expect(c.counters['softirq_calls']).toBe(11);

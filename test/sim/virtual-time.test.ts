@@ -1,0 +1,138 @@
+/**
+ * Virtual time on real worker threads (src/cpu/vcore-loop.ts, src/cpu/vsync.ts): what it must
+ * show whatever the host. Queueing theory: a Poisson source feeding one core of fixed-cost work
+ * waits as M/D/1 says. Locks: two cores that always want one lock held h each wait h per
+ * acquisition in emulated time; alone, never. Calibration: an unloaded 100 B RTT is exactly the
+ * sum of the cost profile's stages on its path. Determinism: two --deterministic runs of one seed
+ * give identical figures. Host independence: random wall-clock sleeps injected into the core
+ * loops (HOMA_EMU_TEST_JITTER) change the wall time, not the figures. No assertion depends on the
+ * host's speed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../src/config/config.js';
+import { runWorld } from '../../src/run/orchestrator.js';
+import { emulate } from '../../src/run/emulate.js';
+import { LockStat } from '../../src/shm/lock.js';
+import { resolveCosts } from '../../src/cpu/cost-profile.js';
+import { unloadedRttPath } from '../../src/homa/cost-path.js';
+import { compiledUrl } from '../../src/util/paths.js';
+
+const mdlWorld = compiledUrl(import.meta.url, '../workers/mdl-world.js').href;
+const lockWorld = compiledUrl(import.meta.url, '../workers/lock-world.js').href;
+const bin = fileURLToPath(new URL('../../bin/homa-emu.js', import.meta.url));
+
+function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+    p.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('virtual time: queueing theory', () => {
+  // D = 1 us of work per arrival; rate rho per us. M/D/1 mean wait = rho * D / (2 (1 - rho)).
+  for (const rho of [0.5, 0.8]) {
+    it(`one core fed Poisson arrivals of fixed-cost work waits as M/D/1 says (rho ${rho})`, async () => {
+      const cfg = resolveConfig({ hosts: 1, cores: 2, gbps: rho, serviceUsecs: 1, warmupMs: 1, durationMs: 150, seed: 7 });
+      const raw = await runWorld(mdlWorld, cfg);
+      const [n, sum] = raw.worldResult as number[];
+      const expected = (rho * 1000) / (2 * (1 - rho));
+      expect(n!).toBeGreaterThan(50_000);
+      expect(Math.abs(sum! / n! - expected) / expected).toBeLessThan(0.05);
+    }, 60_000);
+  }
+});
+
+describe('virtual time: locks', () => {
+  const holdNs = 2000;
+  for (const det of [false, true]) {
+    it(`two cores that always want one lock held ${holdNs} ns wait ${holdNs} ns per acquisition; the lock is always held${det ? ' (deterministic)' : ''}`, async () => {
+      const cfg = resolveConfig({ hosts: 1, cores: 2, serviceUsecs: holdNs / 1000, warmupMs: 0.1, durationMs: 2, deterministic: det });
+      const raw = await runWorld(lockWorld, cfg);
+      const t = raw.lockStats[0]!.total;
+      const acq = t[LockStat.ACQUISITIONS]!;
+      expect(acq).toBeGreaterThan(900); // 2 ms / 2 us
+      // Every acquisition but at most one per core at the window's start waits exactly one hold.
+      expect(t[LockStat.MISSES]!).toBeGreaterThanOrEqual(acq - 2);
+      expect(t[LockStat.WAIT_NS]! / t[LockStat.MISSES]!).toBeCloseTo(holdNs, 0);
+      expect(t[LockStat.MAX_WAIT_NS]!).toBeCloseTo(holdNs, 0);
+      // Held all the time: the holds add up to the window (within one hold at each edge).
+      expect(Math.abs(t[LockStat.HOLD_NS_SAMPLED]! - raw.measuredNs)).toBeLessThanOrEqual(2 * holdNs);
+    }, 60_000);
+  }
+
+  it('one core alone never waits', async () => {
+    const cfg = resolveConfig({ hosts: 1, cores: 1, serviceUsecs: 2, warmupMs: 0.1, durationMs: 1 });
+    const raw = await runWorld(lockWorld, cfg);
+    const t = raw.lockStats[0]!.total;
+    expect(t[LockStat.ACQUISITIONS]!).toBeGreaterThan(400);
+    expect(t[LockStat.MISSES]!).toBe(0);
+    expect(t[LockStat.WAIT_NS]!).toBe(0);
+  }, 60_000);
+});
+
+describe('virtual time: calibration', () => {
+  it('an unloaded 100 B RTT is exactly the sum of the profile stages on its path', async () => {
+    const cfg = resolveConfig({ hosts: 2, cores: 1, workload: '100', gbps: 0, clientMax: 1, ports: 1, portReceivers: 0,
+      serverPorts: 1, portThreads: 1, warmupMs: 0.1, durationMs: 1, baseRttUsecs: 15 });
+    const r = await emulate(cfg);
+    const model = unloadedRttPath(cfg, resolveCosts('xl170', 1));
+    expect(r.header.calibration!.totalUs).toBeCloseTo(model.totalNs / 1000, 9);
+    expect(r.samples.rttNs.length).toBeGreaterThan(20);
+    for (const rtt of r.samples.rttNs) expect(rtt).toBeCloseTo(model.totalNs, 3);
+    // Near the kernel's 15 us on xl170.
+    expect(model.totalNs).toBeGreaterThan(12_000);
+    expect(model.totalNs).toBeLessThan(17_000);
+  }, 60_000);
+});
+
+/** Every figure of a JSON report, less those that describe the host (wall time, parks, sync waits). */
+function figures(j: Record<string, unknown>): unknown {
+  const host = new Set(['measuredSec', 'wallSec', 'emulatedPerWallSec', 'parks', 'ipisSent', 'syncWaits', 'hostCpus', 'oversubscription']);
+  return JSON.parse(JSON.stringify(j, (k, v) => (host.has(k) ? undefined : v)));
+}
+
+const RUN = ['run', '--hosts', '2', '--cores', '2', '--workload', 'w2', '--gbps', '2', '--duration-ms', '1.5', '--warmup-ms', '0.2',
+  '--base-rtt-usecs', '15', '--seed', '3'];
+
+describe('virtual time: determinism and host independence', () => {
+  it('two --deterministic runs with one seed give identical figures', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'homa-emu-det-'));
+    const a = await cli({}, ...RUN, '--deterministic', '--json', join(dir, 'a.json'));
+    const b = await cli({}, ...RUN, '--deterministic', '--json', join(dir, 'b.json'));
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const ja = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'));
+    const jb = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
+    expect(ja.metrics.client_responses_done).toBeGreaterThan(50);
+    expect(figures(jb)).toEqual(figures(ja));
+  }, 120_000);
+
+  it('random wall-clock sleeps in the core loops change nothing but the wall time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'homa-emu-jit-'));
+    const args = [...RUN, '--duration-ms', '3'];
+    const a = await cli({}, ...args, '--json', join(dir, 'a.json'));
+    // Up to 5 ms asleep, in one loop pass in 50 on average, in every core.
+    const b = await cli({ HOMA_EMU_TEST_JITTER: '11,5,50' }, ...args, '--json', join(dir, 'b.json'));
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    const ja = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'));
+    const jb = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
+    const rel = (x: number, y: number): number => Math.abs(x - y) / Math.max(Math.abs(x), 1e-9);
+    expect(ja.metrics.client_responses_done).toBeGreaterThan(100);
+    expect(rel(jb.throughput.rpcsPerSec, ja.throughput.rpcsPerSec)).toBeLessThan(0.02);
+    const sa = ja.latency.digest.short;
+    const sb = jb.latency.digest.short;
+    expect(rel(sb.rttP50Us, sa.rttP50Us)).toBeLessThan(0.05);
+    expect(rel(sb.rttP99Us, sa.rttP99Us)).toBeLessThan(0.15);
+  }, 180_000);
+});
