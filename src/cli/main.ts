@@ -13,7 +13,7 @@ import { isUserError } from '../config/errors.js';
 import { selftest } from '../run/selftest.js';
 import { coreTable, fidelityText, fmtRate, lockTable } from '../metrics/text.js';
 import { addConfigOptions, partialFromCli, readConfigFile } from './options.js';
-import { compareRows, compareVariants, fileVariants, parseVary, type Variant } from '../run/compare.js';
+import { compareRows, compareVariants, fileVariants, parseRepeat, parseVary, type Variant } from '../run/compare.js';
 import type { SelftestResult } from '../run/selftest.js';
 import Table from 'cli-table3';
 import { workloadInfo } from '../workload/dist.js';
@@ -157,13 +157,13 @@ export function buildProgram(): Command {
     const variants: Variant[] = vary.length > 0 ? parseVary(vary)
       : fileVariants(configs.map((path) => ({ path, partial: readConfigFile(path) })));
     if (variants.length < 2) throw new UsageError(`compare: expected at least two variants, got ${variants.length}`);
+    const repeat = parseRepeat(opts['repeat']);
     const target = String(opts['target']);
     const runner = RUNNERS[target];
     if (runner === undefined) throw new UsageError(`--target: expected one of ${Object.keys(RUNNERS).join(', ')}, got ${JSON.stringify(target)}`);
     const base = partialFromCli(opts);
     // Validate every variant before running any (bad input must not cost a long run).
     for (const v of variants) await prepareConfig({ ...runner.defaults, ...base, ...v.partial });
-    const repeat = Number(opts['repeat']);
     const result = await withSigint((signal) => compareVariants(base, variants, repeat, async (partial, v, rep) => {
       if (signal.aborted) throw new Error('interrupted');
       if (process.stderr.isTTY) process.stderr.write(`\r${v.label} run ${rep + 1}/${repeat}...   `);
