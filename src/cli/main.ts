@@ -12,13 +12,14 @@ import { resolveConfig } from '../config/config.js';
 import { isUserError } from '../config/errors.js';
 import { selftest } from '../run/selftest.js';
 import { coreTable, fidelityText, fmtRate, lockTable } from '../metrics/text.js';
-import { addConfigOptions, partialFromCli, readConfigFile } from './options.js';
+import { addConfigOptions, camel, partialFromCli, readConfigFile } from './options.js';
 import { compareRows, compareVariants, fileVariants, parseRepeat, parseVary, type Variant } from '../run/compare.js';
 import type { SelftestResult } from '../run/selftest.js';
 import Table from 'cli-table3';
 import { workloadInfo } from '../workload/dist.js';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { checkOutputPath, type OutputKind } from '../config/output-path.js';
 import { emulate, type EmulateResult } from '../run/emulate.js';
 import { formatReport } from '../metrics/report.js';
 import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-files.js';
@@ -33,6 +34,33 @@ async function prepareConfig(partial: Record<string, unknown>): Promise<EmuConfi
   const cfg = withAbsolutePolicyPaths(resolveConfig(partial));
   await checkPolicyModules(cfg);
   return cfg;
+}
+
+/** Validates every output option given (see checkOutputPath) before anything runs. */
+function checkOutputs(opts: Record<string, unknown>, outputs: ReadonlyArray<readonly [string, OutputKind]>): void {
+  for (const [option, kind] of outputs) {
+    const v = opts[camel(option)];
+    if (v !== undefined) checkOutputPath(option, String(v), kind);
+  }
+}
+
+/**
+ * Writes one output file; a failure (disk full, a path removed during the run) is reported on one
+ * line naming the option and the file, and the caller exits 1 after writing what it can.
+ */
+function writeOutput(option: string, file: string, text: string, failures: string[]): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    failures.push(`--${option}: could not write ${file}: ${err.code ?? ''}${err.code ? ' ' : ''}${err.message.replace(/^[A-Z]+: /, '')}`);
+  }
+}
+
+function reportWriteFailures(failures: string[]): void {
+  for (const f of failures) process.stderr.write(`homa-emu: ${f}\n`);
+  if (failures.length > 0) throw new ExitCode(1);
 }
 
 class ExitCode extends Error {
@@ -76,6 +104,7 @@ export function buildProgram(): Command {
     .option('--json <file>', 'write every figure as JSON');
   addConfigOptions(st, ['cluster', 'cpu', 'run'], ['channels', 'dilation', 'seed']);
   st.action(async (opts: Record<string, unknown>) => {
+    checkOutputs(opts, [['json', 'file']]);
     const partial = partialFromCli(opts);
     if (partial['hosts'] === undefined) partial['hosts'] = 1;
     if (partial['cores'] === undefined) partial['cores'] = 4;
@@ -95,7 +124,9 @@ export function buildProgram(): Command {
     out(lockTable(r.locks));
     out('');
     for (const [k, v] of Object.entries(r.pipeline.invariants)) out(`invariant ${k}: ${v ? 'ok' : 'VIOLATED'}`);
-    if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify({ config: cfg, ...r }, null, 2));
+    const failures: string[] = [];
+    if (typeof opts['json'] === 'string') writeOutput('json', resolve(opts['json']), JSON.stringify({ config: cfg, ...r }, null, 2), failures);
+    reportWriteFailures(failures);
     if (!r.ok) throw new ExitCode(1);
   });
 
@@ -106,6 +137,7 @@ export function buildProgram(): Command {
     .option('--data <dir>', "write cperf's digest (.data) and short-message CCDF (_cdf.data) into DIR");
   addConfigOptions(run, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
   run.action(async (opts: Record<string, unknown>) => {
+    checkOutputs(opts, RUN_OUTPUTS);
     const cfg = await prepareConfig(partialFromCli(opts));
     const progress = new ProgressLine();
     const totalMs = cfg.warmupMs + cfg.durationMs;
@@ -121,7 +153,7 @@ export function buildProgram(): Command {
       },
     })).finally(() => progress.done());
     out(formatReport(r));
-    writeRunFiles(cfg, r, opts);
+    reportWriteFailures(writeRunFiles(cfg, r, opts));
     if (r.accounting.mismatches > 0) throw new ExitCode(1);
   });
 
@@ -150,6 +182,7 @@ export function buildProgram(): Command {
     .option('--json <file>', 'write every run\'s figures as JSON');
   addConfigOptions(cmp, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
   cmp.action(async (configs: string[], opts: Record<string, unknown>) => {
+    checkOutputs(opts, [['json', 'file']]);
     const vary = opts['vary'] as string[];
     if ((vary.length > 0) === (configs.length > 0)) {
       throw new UsageError(`compare: give either --vary OPTION=V1,V2 or two or more config files, got ${vary.length} --vary and ${configs.length} files`);
@@ -174,7 +207,9 @@ export function buildProgram(): Command {
     const t = new Table({ head: ['figure', ...result.variants.map((v) => v.label)], style: { head: [], border: [], compact: true } });
     for (const row of compareRows(result)) t.push(row);
     out(t.toString());
-    if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify(result, null, 2));
+    const failures: string[] = [];
+    if (typeof opts['json'] === 'string') writeOutput('json', resolve(opts['json']), JSON.stringify(result, null, 2), failures);
+    reportWriteFailures(failures);
   });
 
   return program;
@@ -188,22 +223,25 @@ function liveRpcsDone(sab: SharedArrayBuffer, desc: LayoutDesc): number {
   return s;
 }
 
-/** --json, --rtts DIR, --data DIR. */
-function writeRunFiles(cfg: EmuConfig, r: EmulateResult, opts: Record<string, unknown>): void {
+/** The output options of `run` and what each names (checked before the run by checkOutputPath). */
+export const RUN_OUTPUTS: ReadonlyArray<readonly [string, OutputKind]> = [['json', 'file'], ['rtts', 'dir'], ['data', 'dir']];
+
+/** --json, --rtts DIR, --data DIR; returns one line per file that could not be written. */
+function writeRunFiles(cfg: EmuConfig, r: EmulateResult, opts: Record<string, unknown>): string[] {
   const exp = `homa_${cfg.workload}`;
   const { samples: rtts, ...rest } = r;
-  if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify({ config: cfg, ...rest }, null, 2));
+  const failures: string[] = [];
+  if (typeof opts['json'] === 'string') writeOutput('json', resolve(opts['json']), JSON.stringify({ config: cfg, ...rest }, null, 2), failures);
   if (typeof opts['rtts'] === 'string') {
-    mkdirSync(opts['rtts'], { recursive: true });
-    writeFileSync(join(opts['rtts'], `${exp}-cluster.rtts`), formatRtts(rtts, {
+    writeOutput('rtts', resolve(opts['rtts'], `${exp}-cluster.rtts`), formatRtts(rtts, {
       exp, options: { protocol: 'homa', workload: cfg.workload, gbps: cfg.gbps, ports: cfg.ports, serverNodes: cfg.hosts, serverPorts: cfg.serverPorts, clientMax: cfg.clientMax },
-    }));
+    }), failures);
   }
   if (typeof opts['data'] === 'string') {
-    mkdirSync(opts['data'], { recursive: true });
-    writeFileSync(join(opts['data'], `${exp}.data`), formatDigestData(r.latency.digest, { exp }));
-    writeFileSync(join(opts['data'], `${exp}_cdf.data`), formatShortCdf(r.latency.digest, { exp }));
+    writeOutput('data', resolve(opts['data'], `${exp}.data`), formatDigestData(r.latency.digest, { exp }), failures);
+    writeOutput('data', resolve(opts['data'], `${exp}_cdf.data`), formatShortCdf(r.latency.digest, { exp }), failures);
   }
+  return failures;
 }
 
 class UsageError extends Error {
