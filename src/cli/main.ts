@@ -3,8 +3,9 @@
  * `selftest` (the runtime end to end on a synthetic pipeline), `run` (one emulation),
  * `compare` (variants side by side), `workloads` (W1–W5 summary). Exit codes: 0 success,
  * 2 bad input (one line naming the option, what is accepted and the value), 1 a crash or a
- * failed check (with the core that failed). SIGINT stops the run cleanly and reports what was
- * measured.
+ * failed check (with the core that failed), 130 / 143 a run stopped by SIGINT / SIGTERM. The
+ * first signal stops every core and reports what was measured (nothing, if it came during
+ * start-up or the base-RTT probe); a second one exits at once.
  */
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
@@ -21,6 +22,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { checkOutputPath, type OutputKind } from '../config/output-path.js';
 import { emulate, type EmulateResult } from '../run/emulate.js';
+import { RunInterrupted } from '../run/interrupt.js';
 import { formatReport } from '../metrics/report.js';
 import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-files.js';
 import { ProgressLine, phaseName } from './progress.js';
@@ -67,14 +69,64 @@ class ExitCode extends Error {
   constructor(readonly code: number) { super(`exit ${code}`); }
 }
 
-function withSigint<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** The signals that stop a run, and the exit code a shell gives a process they end (128 + number). */
+const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
+
+/** Which signal stopped the current command (null: none). */
+interface Interrupt { signal: StopSignal | null }
+
+/**
+ * Runs `fn` with SIGINT and SIGTERM turned into an abort: the first one stops every core and the
+ * command reports what was measured; a second one exits at once with the signal's exit code.
+ */
+async function withSignals<T>(fn: (signal: AbortSignal) => Promise<T>, intr: Interrupt): Promise<T> {
   const ac = new AbortController();
-  const onSig = (): void => {
-    process.stderr.write('\nhoma-emu: interrupted, stopping every core...\n');
+  const onSig = (sig: StopSignal): void => {
+    if (intr.signal !== null) {
+      process.stderr.write(`\nhoma-emu: second signal (${sig}): exiting now without a report\n`);
+      dieBy(sig);
+    }
+    intr.signal = sig;
+    process.stderr.write(`\nhoma-emu: ${sig}: stopping every core and reporting what was measured (send it again to exit at once)...\n`);
     ac.abort();
   };
-  process.once('SIGINT', onSig);
-  return fn(ac.signal).finally(() => process.removeListener('SIGINT', onSig));
+  const onInt = (): void => onSig('SIGINT');
+  const onTerm = (): void => onSig('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  try {
+    return await fn(ac.signal);
+  } catch (e) {
+    if (e instanceof RunInterrupted && intr.signal !== null) {
+      // Nothing to report, and workers may still be loading modules (terminating a thread then can
+      // crash V8): end the process the way the signal would have, which a shell reports as 130 / 143.
+      process.stderr.write(`homa-emu: ${e.message} (${intr.signal})\n`);
+      dieBy(intr.signal);
+      await new Promise((r) => setTimeout(r, 2000)); // not reached: the signal's default action ends the process
+      throw new ExitCode(STOP_SIGNALS[intr.signal]);
+    }
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onInt);
+    process.removeListener('SIGTERM', onTerm);
+  }
+}
+
+/**
+ * Ends the process at once by the signal's default action (a shell reports 128 + its number):
+ * no waiting for worker threads, which may be loading modules (terminating a thread then can
+ * crash V8). process.exit is the fallback should the signal not end the process.
+ */
+function dieBy(sig: StopSignal): void {
+  process.removeAllListeners(sig);
+  process.kill(process.pid, sig);
+  setTimeout(() => process.exit(STOP_SIGNALS[sig]), 1000).unref();
+}
+
+/** After a command that was stopped by a signal printed its report: exit with the signal's code. */
+function exitIfInterrupted(intr: Interrupt): void {
+  if (intr.signal !== null) throw new ExitCode(STOP_SIGNALS[intr.signal]);
 }
 
 function out(s: string): void {
@@ -110,7 +162,8 @@ export function buildProgram(): Command {
     if (partial['cores'] === undefined) partial['cores'] = 4;
     if (partial['durationMs'] === undefined) partial['durationMs'] = 2000;
     const cfg = resolveConfig(partial);
-    const r = await withSigint((signal) => selftest(cfg, { signal }));
+    const intr: Interrupt = { signal: null };
+    const r = await withSignals((signal) => selftest(cfg, { signal }), intr);
     out(`homa-emu selftest: ${cfg.hosts * cfg.cores} cores (${r.pipeline.producers} producers, ${r.pipeline.consumers} consumers), ${r.measuredSec.toFixed(2)} s measured${r.interrupted ? ' (interrupted)' : ''}`);
     out(fidelityText(r.fidelity));
     out('');
@@ -127,6 +180,7 @@ export function buildProgram(): Command {
     const failures: string[] = [];
     if (typeof opts['json'] === 'string') writeOutput('json', resolve(opts['json']), JSON.stringify({ config: cfg, ...r }, null, 2), failures);
     reportWriteFailures(failures);
+    exitIfInterrupted(intr);
     if (!r.ok) throw new ExitCode(1);
   });
 
@@ -140,20 +194,26 @@ export function buildProgram(): Command {
     checkOutputs(opts, RUN_OUTPUTS);
     const cfg = await prepareConfig(partialFromCli(opts));
     const progress = new ProgressLine();
-    const totalMs = cfg.warmupMs + cfg.durationMs;
     let last = { ms: 0, done: 0 };
-    const r = await withSigint((signal) => emulate(cfg, {
+    const intr: Interrupt = { signal: null };
+    let stage = 'run';
+    const r = await withSignals((signal) => emulate(cfg, {
       signal,
+      onStage: (s) => { stage = s; last = { ms: 0, done: 0 }; },
+      onStarting: (ready, total) => {
+        progress.update(`homa-emu: ${stage === 'base-rtt' ? 'base-RTT probe: ' : ''}starting ${ready}/${total} workers ready`);
+      },
       onProgress: (p) => {
         // Live RPC count: Homa's client_responses_done summed over cores (reset when measuring starts).
         const done = liveRpcsDone(p.sab, p.desc);
         const rate = p.elapsedMs > last.ms ? ((done - last.done) * 1000 * cfg.dilation) / (p.elapsedMs - last.ms) : 0;
         last = { ms: p.elapsedMs, done };
-        progress.update(`homa-emu: ${phaseName(p.phase)} ${(Math.min(p.elapsedMs, totalMs) / 1000).toFixed(1)}/${(totalMs / 1000).toFixed(1)} s, ${done} RPCs done, ${fmtRate(Math.max(0, rate))} RPCs/s (emulated)`);
+        progress.update(`homa-emu: ${stage === 'base-rtt' ? 'base-RTT probe: ' : ''}${phaseName(p.phase)} ${(Math.min(p.elapsedMs, p.totalMs) / 1000).toFixed(1)}/${(p.totalMs / 1000).toFixed(1)} s, ${done} RPCs done, ${fmtRate(Math.max(0, rate))} RPCs/s (emulated)`);
       },
-    })).finally(() => progress.done());
+    }), intr).finally(() => progress.done());
     out(formatReport(r));
     reportWriteFailures(writeRunFiles(cfg, r, opts));
+    exitIfInterrupted(intr);
     if (r.accounting.mismatches > 0) throw new ExitCode(1);
   });
 
@@ -197,11 +257,22 @@ export function buildProgram(): Command {
     const base = partialFromCli(opts);
     // Validate every variant before running any (bad input must not cost a long run).
     for (const v of variants) await prepareConfig({ ...runner.defaults, ...base, ...v.partial });
-    const result = await withSigint((signal) => compareVariants(base, variants, repeat, async (partial, v, rep) => {
-      if (signal.aborted) throw new Error('interrupted');
+    const intr: Interrupt = { signal: null };
+    let runsDone = 0;
+    const result = await withSignals((signal) => compareVariants(base, variants, repeat, async (partial, v, rep) => {
+      if (signal.aborted) throw new Error(`interrupted after ${runsDone} of ${variants.length * repeat} runs: no comparison printed`);
       if (process.stderr.isTTY) process.stderr.write(`\r${v.label} run ${rep + 1}/${repeat}...   `);
-      return runner.run(await prepareConfig({ ...runner.defaults, ...partial }), signal);
-    }));
+      const figures = await runner.run(await prepareConfig({ ...runner.defaults, ...partial }), signal);
+      if (signal.aborted) throw new Error(`interrupted during run ${runsDone + 1} of ${variants.length * repeat}: no comparison printed`);
+      runsDone++;
+      return figures;
+    }), intr).catch((e: unknown) => {
+      if (intr.signal !== null && !(e instanceof ExitCode)) {
+        process.stderr.write(`homa-emu: ${e instanceof RunInterrupted ? `interrupted after ${runsDone} of ${variants.length * repeat} runs` : (e as Error).message}\n`);
+        throw new ExitCode(STOP_SIGNALS[intr.signal]);
+      }
+      throw e;
+    });
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     out(`homa-emu compare (${target}): ${variants.length} variants x ${repeat} runs; median [min-max] x ratio to the first variant`);
     const t = new Table({ head: ['figure', ...result.variants.map((v) => v.label)], style: { head: [], border: [], compact: true } });

@@ -21,11 +21,17 @@ function plain(head: string[]): Table.Table {
   return new Table({ head, style: { head: [], border: [], compact: true } });
 }
 
+/** What an interrupted run's figures cover. */
+function interruptedCover(measuredSec: number, durationMs: number): string {
+  if (measuredSec <= 0) return 'stopped during warm-up, nothing was measured';
+  return `the figures cover the first ${measuredSec.toFixed(2)} s of the ${(durationMs / 1000).toFixed(2)} s window`;
+}
+
 export function formatReport(r: EmulateResult): string {
   const h = r.header;
   const out: string[] = [];
   out.push(`homa-emu run: ${h.hosts} hosts x ${h.coresPerHost} cores, workload ${h.workload} at ${h.gbps} Gbps per client host, seed ${h.seed}`);
-  out.push(`measured ${h.measuredSec.toFixed(2)} s wall (${h.emulatedSec.toFixed(3)} s emulated, dilation ${h.dilation}) after ${h.warmupMs} ms warm-up${h.interrupted ? ' — INTERRUPTED' : ''}`);
+  out.push(`measured ${h.measuredSec.toFixed(2)} s wall (${h.emulatedSec.toFixed(3)} s emulated, dilation ${h.dilation}) after ${h.warmupMs} ms warm-up${h.interrupted ? ` — INTERRUPTED: ${interruptedCover(h.measuredSec, h.durationMs)}` : ''}`);
   if (h.nonDefaults.length > 0) out.push(`options: ${h.nonDefaults.map(([k, v]) => `--${k} ${String(v)}`).join(' ')}`);
   if (h.stalls.length > 0) out.push(`injected stalls: ${h.stalls.map((s) => `${s.globalCore < 0 ? 'all cores' : `core ${s.globalCore}`} ${s.durationMs} ms every ${s.everyMs} ms`).join('; ')}`);
   out.push(`base RTT ${h.baseRttUs.toFixed(1)} us (${h.baseRttSource}); slowdown = RTT / (base + length x 8 / link_mbps)`);

@@ -15,6 +15,7 @@ import { mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js
 import { lockRows, type LockRow } from '../metrics/locks.js';
 import { parseStalls, type StallSpec } from '../cpu/faults.js';
 import { runWorld, type RunOptions } from './orchestrator.js';
+import { RunInterrupted } from './interrupt.js';
 
 /** What the Homa world's collect returns (the parts the report reads). */
 export interface HomaCollected {
@@ -108,7 +109,10 @@ export async function measureBaseRttUs(cfg: EmuConfig, opts: RunOptions = {}): P
     serviceUsecs: 0, warmupMs: 500, durationMs: 700, stall: '', lossRate: 0,
     baseRttUsecs: 1,
   } as Record<string, unknown>);
-  const raw = await runWorld('homa', probe, { signal: opts.signal });
+  const raw = await runWorld('homa', probe, { signal: opts.signal, onStarting: opts.onStarting, onProgress: opts.onProgress }).catch((e: unknown) => {
+    throw e instanceof RunInterrupted ? new RunInterrupted('base-RTT probe') : e;
+  });
+  if (raw.interrupted) throw new RunInterrupted('base-RTT probe');
   const c = raw.worldResult as HomaCollected;
   const rtt = c.cpNode?.rtts.rttNs;
   if (rtt === undefined || rtt.length === 0) {
@@ -120,9 +124,17 @@ export async function measureBaseRttUs(cfg: EmuConfig, opts: RunOptions = {}): P
   return Math.max(0.1, medianUs - (100 * 8) / cfg.linkMbps);
 }
 
-export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<EmulateResult> {
+export interface EmulateOptions extends RunOptions {
+  /** Called when a stage begins: the base-RTT probe (when the base RTT is not given), then the run. */
+  onStage?: (stage: 'base-rtt' | 'run') => void;
+}
+
+export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promise<EmulateResult> {
   const given = cfg.baseRttUsecs > 0;
+  if (!given) opts.onStage?.('base-rtt');
   const baseRttUs = given ? cfg.baseRttUsecs : await measureBaseRttUs(cfg, opts);
+  opts.onStage?.('run');
+  if (opts.signal?.aborted === true) throw new RunInterrupted('base-RTT probe');
   const raw = await runWorld('homa', cfg, opts);
   const c = raw.worldResult as HomaCollected;
   const cp = c.cpNode;
