@@ -86,6 +86,6 @@ export function formatReport(r: EmulateResult): string {
   const a = r.accounting;
   out.push(`Accounting: packets sent ${a.sent} = received ${a.received} + dropped ${a.dropped}: ${a.networkBalanced ? 'ok' : 'NOT BALANCED'}; payload mismatches ${a.mismatches}; slots unaccounted ${Object.values(a.leaks).reduce((x, y) => x + Math.abs(y), 0)}`);
   // Fidelity warnings were printed with the header; the rest close the report.
-  for (const w of r.warnings) if (!r.fidelity.warnings.includes(w)) out.push(`WARNING: ${w}`);
+  for (const w of r.warnings) if (!r.fidelity.warnings.includes(w.message)) out.push(`WARNING: ${w.message}`);
   return out.join('\n');
 }

@@ -16,6 +16,7 @@ import { lockRows, type LockRow } from '../metrics/locks.js';
 import { parseStalls, type StallSpec } from '../cpu/faults.js';
 import { runWorld, type RunOptions } from './orchestrator.js';
 import { RunInterrupted } from './interrupt.js';
+import { runWarnings, type RunWarning } from '../metrics/warnings.js';
 
 /** What the Homa world's collect returns (the parts the report reads). */
 export interface HomaCollected {
@@ -75,7 +76,8 @@ export interface EmulateResult {
   accounting: { mismatches: number; leaks: Record<string, number>; networkBalanced: boolean; sent: number; received: number; dropped: number };
   metrics: Record<string, number>;
   fidelity: FidelityReport;
-  warnings: string[];
+  /** Trouble in the emulated cluster and fidelity of the host, each with the option to change. */
+  warnings: RunWarning[];
   /** Every measured (response length, RTT ns) pair; left out of the JSON report (see --rtts). */
   samples: { lengths: Int32Array; rttNs: Float64Array };
 }
@@ -179,13 +181,9 @@ export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promis
   const metrics: Record<string, number> = {};
   for (const h of c.hosts) for (const [k, v] of Object.entries(h.metrics)) metrics[k] = (metrics[k] ?? 0) + v;
 
-  const warnings = [...fid.warnings];
   const maxLagNs = clients.reduce((a, x) => Math.max(a, x.maxLagNs), 0);
   const lagFraction = emuSec > 0 && clients.length > 0 ? clients.reduce((a, x) => a + x.lagNs, 0) / 1e9 / emuSec / clients.length : 0;
-  if (lagFraction >= 0.01) warnings.push(`lag due to overload: clients fell ${(lagFraction * 100).toFixed(0)}% behind their Poisson schedule (the offered load was not reached; RTTs exclude the wait)`);
-  if (mismatches > 0) warnings.push(`${mismatches} responses did not match their requests byte for byte`);
-  const leaks = Object.values(c.leaks).reduce((a, b) => a + Math.abs(b), 0);
-  if (leaks > 0) warnings.push(`slots unaccounted for at the end: ${JSON.stringify(c.leaks)}`);
+  const warnings = runWarnings({ cfg, canaries, lagFraction, mismatches, leaks: c.leaks, fidelity: fid.warnings });
 
   return {
     header: {
