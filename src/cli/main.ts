@@ -7,7 +7,9 @@
  * first signal stops every core and reports what was measured (nothing, if it came during
  * start-up or the base-RTT probe); a second one exits at once.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { cperfHelp, translateCperfArgs } from './aliases.js';
 import { Command, CommanderError } from 'commander';
 import { resolveConfig } from '../config/config.js';
 import { isUserError } from '../config/errors.js';
@@ -19,7 +21,7 @@ import type { SelftestResult } from '../run/selftest.js';
 import Table from 'cli-table3';
 import { workloadInfo } from '../workload/dist.js';
 import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { checkOutputPath, type OutputKind } from '../config/output-path.js';
 import { emulate, type EmulateResult } from '../run/emulate.js';
 import { RunInterrupted } from '../run/interrupt.js';
@@ -144,8 +146,23 @@ export function oneLineError(s: string): string {
   return `homa-emu: ${line}\n`;
 }
 
+/** homa-emu's version, from the package.json above this file (source or dist). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (j.name === 'homa-emu' && typeof j.version === 'string') return j.version;
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command('homa-emu')
+    .version(`homa-emu ${packageVersion()} (Node.js ${process.version})`, '-V, --version', 'print the version and exit')
     .description('Emulate Homa hosts with real threads: every emulated core is a worker thread over shared memory')
     .showHelpAfterError(false)
     .exitOverride()
@@ -190,6 +207,7 @@ export function buildProgram(): Command {
     .option('--rtts <dir>', "write the measured (length, RTT) pairs as cp_node's .rtts file into DIR")
     .option('--data <dir>', "write cperf's digest (.data) and short-message CCDF (_cdf.data) into DIR");
   addConfigOptions(run, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
+  run.addHelpText('after', cperfHelp());
   run.action(async (opts: Record<string, unknown>) => {
     checkOutputs(opts, RUN_OUTPUTS);
     const cfg = await prepareConfig(partialFromCli(opts));
@@ -241,6 +259,7 @@ export function buildProgram(): Command {
     .option('--target <name>', 'what to run: run (the Homa emulation) or selftest', 'run')
     .option('--json <file>', 'write every run\'s figures as JSON');
   addConfigOptions(cmp, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
+  cmp.addHelpText('after', cperfHelp());
   cmp.action(async (configs: string[], opts: Record<string, unknown>) => {
     checkOutputs(opts, [['json', 'file']]);
     const vary = opts['vary'] as string[];
@@ -371,7 +390,9 @@ const RUNNERS: Record<string, { defaults: Record<string, unknown>; run: (cfg: Re
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    const translated = translateCperfArgs(argv);
+    for (const n of translated.notes) process.stderr.write(`homa-emu: note: ${n}\n`);
+    await program.parseAsync(translated.argv);
     return 0;
   } catch (e) {
     if (e instanceof ExitCode) return e.code;

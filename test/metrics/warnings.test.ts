@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import { runWarnings, type WarningInput } from '../../src/metrics/warnings.js';
+import { fidelity } from '../../src/metrics/cores.js';
 
 const quiet: WarningInput = { cfg: defaultConfig(), canaries: {}, lagFraction: 0, mismatches: 0, leaks: {}, fidelity: [] };
 
@@ -39,6 +40,14 @@ describe('runWarnings', () => {
     expect(w[0]!.message).toMatch(/25% behind .*raise --dilation \(now 1\)/);
     expect(w[1]!.option).toBeNull();
     expect(w[3]!.option).toBe('--dilation');
+  });
+});
+
+describe('the oversubscription warning', () => {
+  it('says what to do: how many worker threads fit, or raise --dilation', () => {
+    const f = fidelity([], 4, 8, 9, 'hybrid', 5);
+    expect(f.warnings).toHaveLength(1);
+    expect(f.warnings[0]).toMatch(/^oversubscribed: 9 worker threads on 4 host CPUs; .*use at most 4 worker threads \(--hosts x --cores, plus 1 for the switch\) or raise --dilation \(now 5\)/);
   });
 });
 
