@@ -56,7 +56,10 @@ export function runtimeLayout(totalWorkers: number, clockWords: number, doorbell
     .add('ctl', 'i32', CTL_WORDS)
     .add('clock', 'i32', clockWords)
     .add('doorbells', 'i32', doorbellWords)
-    .add('coreStats', 'f64', totalWorkers * CORE_STAT_FIELDS);
+    .add('coreStats', 'f64', totalWorkers * CORE_STAT_FIELDS)
+    // Per worker: which user policy module it is inside right now (0 = none; see policy/guard.ts),
+    // so the watchdog can name a module call that never returned.
+    .add('userCall', 'i32', totalWorkers);
 }
 
 export type { LayoutDesc };

@@ -15,6 +15,7 @@ import type { CoreEnv } from '../run/world.js';
 import { Ctl, Phase } from './control.js';
 import { countActive, runCoreLoop } from './core-loop.js';
 import { parseStalls, StallSchedule } from './faults.js';
+import { setUserCallSlot } from '../policy/guard.js';
 
 export interface CoreTask {
   worldName: string;
@@ -58,6 +59,7 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
   try {
     attachClock(column(sab, desc, 'clock', 'i32'));
     const locks = new LockTable(sab, subLayout(desc, 'locks'), task.lockSpec, globalCore);
+    setUserCallSlot(column(sab, desc, 'userCall', 'i32'), globalCore);
     const world = await loadWorld(task.worldName);
     const env: CoreEnv = { cfg, sab, desc: subLayout(desc, 'world'), globalCore, host, core, locks, doorbells, ctl };
     const setup = fabric ? await world.setupFabric!(env) : await world.setupCore(env);

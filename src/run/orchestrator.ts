@@ -22,6 +22,7 @@ import { compiledUrl } from '../util/paths.js';
 import type { World } from './world.js';
 import { loadWorld } from './worlds.js';
 import { RunInterrupted } from './interrupt.js';
+import { userCallKind } from '../policy/guard.js';
 
 /** Most worker threads one run may start (a limit on everything). */
 export const MAX_WORKERS = 256;
@@ -79,6 +80,22 @@ export function buildLayout(cfg: EmuConfig, world: World): { desc: LayoutDesc; l
   b.addAll('locks', lockTableLayout(lockSpec));
   b.addAll('world', world.layout(cfg));
   return { desc: b.build(), lockSpec, totalWorkers, hasFabric };
+}
+
+/**
+ * The watchdog's message when a worker it had to terminate was inside a user policy module:
+ * names the module, its method and the core (the other workers it terminated were waiting on it).
+ */
+function hungUserCall(cfg: EmuConfig, userCall: Int32Array, missing: readonly number[]): string | null {
+  const hung = missing.filter((g) => userCallKind(Atomics.load(userCall, g)) !== null);
+  if (hung.length === 0) return null;
+  const g = hung[0]!;
+  const kind = userCallKind(Atomics.load(userCall, g))!;
+  const path = kind === 'steering' ? cfg.steering : kind === 'thread-choice' ? cfg.threadChoice : cfg.pacer;
+  const method = kind === 'steering' ? 'chooseSoftirqCore' : kind === 'thread-choice' ? 'chooseInterest' : 'mayTransmit';
+  const others = missing.length - 1;
+  return `watchdog: the --${kind} module ${path} did not return from ${method}() on core ${g} (host ${Math.floor(g / cfg.cores)} core ${g % cfg.cores}) `
+    + `within ${cfg.watchdogMs} ms of the stop signal${others > 0 ? ` (${others} other worker(s) that had not stopped either were terminated too)` : ''}`;
 }
 
 export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptions = {}): Promise<RawRun> {
@@ -213,7 +230,8 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
   if (firstError !== null && !watchdogFired) throw firstError;
   if (watchdogFired) {
     const missing = summaries.map((s, g) => (s === null ? g : -1)).filter((g) => g >= 0);
-    throw new Error(`watchdog: worker(s) ${missing.join(', ')} did not stop within ${cfg.watchdogMs} ms of the stop signal and were terminated`);
+    throw new Error(hungUserCall(cfg, column(sab, desc, 'userCall', 'i32'), missing)
+      ?? `watchdog: worker(s) ${missing.join(', ')} did not stop within ${cfg.watchdogMs} ms of the stop signal and were terminated`);
   }
 
   const measuredNs = measureStart > 0 ? measureEnd - measureStart : 0;
