@@ -26,7 +26,7 @@ export interface HomaCollected {
   leaks: Record<string, number>;
   cpNode?: {
     workload: { name: string; meanBytes: number };
-    clients: Array<{ host: number; port: number; sent: number; completed: number; bytesOut: number; bytesIn: number; lagNs: number; maxLagNs: number; outstanding: number; mismatches: number; errors: Record<string, number>; overwritten: number }>;
+    clients: Array<{ host: number; port: number; sent: number; completed: number; bytesOut: number; bytesIn: number; lagNs: number; maxLagNs: number; outstanding: number; mismatches: number; errors: Record<string, number>; refused: number; overwritten: number }>;
     servers: Array<{ host: number; port: number; requests: number; bytesIn: number; bytesOut: number }>;
     rtts: { lengths: ArrayLike<number>; rttNs: ArrayLike<number> };
     rttHist: string;
@@ -47,6 +47,11 @@ export interface EmulateResult {
   };
   latency: { digest: Digest; rtt: Percentiles };
   overload: { maxLagUs: number; lagFraction: number; outstanding: number };
+  /**
+   * Client RPCs of the window: issued, completed byte-exact, mismatched, aborted (an error after
+   * the RPC was created), still outstanding at the end; and sends refused at once (no RPC made).
+   */
+  rpcs: { sent: number; completed: number; mismatched: number; aborted: number; outstanding: number; refused: number };
   cores: CoreRow[];
   busiest: string | null;
   handoff: { groToSoftirq: Percentiles; softirqToApp: Percentiles };
@@ -202,6 +207,13 @@ export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promis
     },
     latency: { digest, rtt: percentiles(mergeEncoded(cp ? [cp.rttHist] : [])) },
     overload: { maxLagUs: maxLagNs / 1000, lagFraction, outstanding: clients.reduce((a, x) => a + x.outstanding, 0) },
+    rpcs: {
+      sent: clients.reduce((a, x) => a + x.sent, 0), completed,
+      mismatched: clients.reduce((a, x) => a + x.mismatches, 0),
+      aborted: clients.reduce((a, x) => a + Object.values(x.errors).reduce((s, v) => s + v, 0) - x.refused, 0),
+      outstanding: clients.reduce((a, x) => a + x.outstanding, 0),
+      refused: clients.reduce((a, x) => a + x.refused, 0),
+    },
     cores,
     busiest: busiestCore(cores)?.label ?? null,
     handoff: {
