@@ -38,12 +38,14 @@ export function guardPolicy<T extends object>(obj: T, kind: UserCallKind, method
   if (w === null) return obj;
   const i = slot;
   const code = userCallCode(kind);
-  const rec = obj as unknown as Record<string, (...a: unknown[]) => unknown>;
+  type Method = (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown) => unknown;
+  const rec = obj as unknown as Record<string, Method>;
   const fn = rec[method]!;
-  rec[method] = function guarded(this: unknown, ...args: unknown[]): unknown {
+  // Fixed parameters (the policy methods take at most six), so the hot path allocates nothing.
+  rec[method] = function guarded(this: unknown, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown): unknown {
     w[i] = code;
     try {
-      return fn.apply(this, args);
+      return fn.call(this, a, b, c, d, e, f);
     } finally {
       w[i] = 0;
     }
