@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   e2e: async () => (await import('./e2e.js')).runE2e,
   workloads: async () => (await import('./workloads.js')).runWorkloads,
   policies: async () => (await import('./policies.js')).runPolicies,
+  startup: async () => (await import('./startup.js')).runStartup,
 };
 
 async function main(): Promise<void> {

@@ -41,6 +41,8 @@ export interface RunOptions {
   onProgress?: (p: { elapsedMs: number; totalMs: number; phase: number; sab: SharedArrayBuffer; desc: LayoutDesc }) => void;
   /** Called about every 200 ms while workers start, with how many are ready (a start-up progress line). */
   onStarting?: (ready: number, total: number) => void;
+  /** Called once every worker is ready, just before warm-up starts (for start-up timing). */
+  onReady?: () => void;
 }
 
 export interface RawRun {
@@ -183,6 +185,8 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
     void allDone.then(() => pool.destroy());
     throw new RunInterrupted('start-up');
   }
+
+  if (firstError === null) opts.onReady?.();
 
   let measureStart = 0;
   let measureEnd = 0;
