@@ -143,7 +143,7 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
   for (let g = 0; g < totalWorkers; g++) {
     // Creating a worker blocks this thread for a while: yield between batches so a signal is seen.
     if (g % SPAWN_BATCH === 0) {
-      await sleep(0);
+      await new Promise<void>((r) => setImmediate(r)); // after the I/O poll, where signals are delivered
       if (interrupted) break;
       opts.onStarting?.(Atomics.load(ctl, Ctl.READY), totalWorkers);
     }

@@ -12,10 +12,10 @@ describe('startup bench', () => {
 
   it.skipIf(!built)('runs at a tiny scale: every phase measured, start-up at least as long as bare threads', async () => {
     const r = await runStartup({ scale: 0.01 });
-    expect(r).toHaveLength(4);
+    expect(r).toHaveLength(5);
     const f = lastStartup[0]!;
     expect(f.workers).toBe(5);
-    for (const x of [f.prepMs, f.bareMs, f.importMs, f.readyMs, f.totalMs, f.sabMB, f.peakRssMB]) expect(x).toBeGreaterThan(0);
+    for (const x of [f.prepMs, f.bareMs, f.importMs, f.worldMs, f.readyMs, f.totalMs, f.sabMB, f.peakRssMB]) expect(x).toBeGreaterThan(0);
     expect(f.totalMs).toBeGreaterThanOrEqual(f.readyMs);
     for (const x of r) expect(Number.isFinite(x.ratio)).toBe(true);
   }, 120_000);
