@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   policies: async () => (await import('./policies.js')).runPolicies,
   sync: async () => (await import('./sync.js')).runSync,
   virtual: async () => (await import('./virtual.js')).runVirtual,
+  startup: async () => (await import('./startup.js')).runStartup,
 };
 
 async function main(): Promise<void> {

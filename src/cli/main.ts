@@ -3,23 +3,31 @@
  * `selftest` (the runtime end to end on a synthetic pipeline), `run` (one emulation),
  * `compare` (variants side by side), `workloads` (W1–W5 summary). Exit codes: 0 success,
  * 2 bad input (one line naming the option, what is accepted and the value), 1 a crash or a
- * failed check (with the core that failed). SIGINT stops the run cleanly and reports what was
- * measured.
+ * failed check (with the core that failed), 130 / 143 a run stopped by SIGINT / SIGTERM. The
+ * first signal stops every core and reports what was measured (nothing, if it came during
+ * start-up or the base-RTT probe); a second one exits at once.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { cperfHelp, translateCperfArgs } from './aliases.js';
 import { Command, CommanderError } from 'commander';
 import { resolveConfig } from '../config/config.js';
 import { isUserError } from '../config/errors.js';
 import { selftest } from '../run/selftest.js';
 import { coreTable, fidelityText, fmtRate, lockTable } from '../metrics/text.js';
-import { addConfigOptions, partialFromCli, readConfigFile } from './options.js';
-import { compareRows, compareVariants, fileVariants, parseVary, runFigures, type Variant } from '../run/compare.js';
+import { addConfigOptions, camel, partialFromCli, readConfigFile } from './options.js';
+import { compareRows, compareVariants, fileVariants, parseRepeat, parseVary, runFigures, type Variant } from '../run/compare.js';
 import type { SelftestResult } from '../run/selftest.js';
 import Table from 'cli-table3';
 import { workloadInfo } from '../workload/dist.js';
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { checkOutputPath, type OutputKind } from '../config/output-path.js';
 import { emulate, SCHEMA_VERSION, type EmulateResult } from '../run/emulate.js';
-import { formatReport } from '../metrics/report.js';
 import { checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, writeVisuals, type OutputOptions, type VariantRuns } from '../run/outputs.js';
+import { RunInterrupted } from '../run/interrupt.js';
+import { formatReport } from '../metrics/report.js';
+import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-files.js';
 import { ProgressLine, phaseName } from './progress.js';
 import type { EmuConfig } from '../config/config.js';
 import { checkPolicyModules, withAbsolutePolicyPaths } from '../policy/registry.js';
@@ -33,18 +41,95 @@ async function prepareConfig(partial: Record<string, unknown>): Promise<EmuConfi
   return cfg;
 }
 
+/** Validates every output option given (see checkOutputPath) before anything runs. */
+function checkOutputs(opts: Record<string, unknown>, outputs: ReadonlyArray<readonly [string, OutputKind]>): void {
+  for (const [option, kind] of outputs) {
+    const v = opts[camel(option)];
+    if (v !== undefined) checkOutputPath(option, String(v), kind);
+  }
+}
+
+/**
+ * Writes one output file; a failure (disk full, a path removed during the run) is reported on one
+ * line naming the option and the file, and the caller exits 1 after writing what it can.
+ */
+function writeOutput(option: string, file: string, text: string, failures: string[]): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    failures.push(`--${option}: could not write ${file}: ${err.code ?? ''}${err.code ? ' ' : ''}${err.message.replace(/^[A-Z]+: /, '')}`);
+  }
+}
+
+function reportWriteFailures(failures: string[]): void {
+  for (const f of failures) process.stderr.write(`homa-emu: ${f}\n`);
+  if (failures.length > 0) throw new ExitCode(1);
+}
+
 class ExitCode extends Error {
   constructor(readonly code: number) { super(`exit ${code}`); }
 }
 
-function withSigint<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** The signals that stop a run, and the exit code a shell gives a process they end (128 + number). */
+const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof STOP_SIGNALS;
+
+/** Which signal stopped the current command (null: none). */
+interface Interrupt { signal: StopSignal | null }
+
+/**
+ * Runs `fn` with SIGINT and SIGTERM turned into an abort: the first one stops every core and the
+ * command reports what was measured; a second one exits at once with the signal's exit code.
+ */
+async function withSignals<T>(fn: (signal: AbortSignal) => Promise<T>, intr: Interrupt): Promise<T> {
   const ac = new AbortController();
-  const onSig = (): void => {
-    process.stderr.write('\nhoma-emu: interrupted, stopping every core...\n');
+  const onSig = (sig: StopSignal): void => {
+    if (intr.signal !== null) {
+      process.stderr.write(`\nhoma-emu: second signal (${sig}): exiting now without a report\n`);
+      dieBy(sig);
+    }
+    intr.signal = sig;
+    process.stderr.write(`\nhoma-emu: ${sig}: stopping every core and reporting what was measured (send it again to exit at once)...\n`);
     ac.abort();
   };
-  process.once('SIGINT', onSig);
-  return fn(ac.signal).finally(() => process.removeListener('SIGINT', onSig));
+  const onInt = (): void => onSig('SIGINT');
+  const onTerm = (): void => onSig('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  try {
+    return await fn(ac.signal);
+  } catch (e) {
+    if (e instanceof RunInterrupted && intr.signal !== null) {
+      // Nothing to report, and workers may still be loading modules (terminating a thread then can
+      // crash V8): end the process the way the signal would have, which a shell reports as 130 / 143.
+      process.stderr.write(`homa-emu: ${e.message} (${intr.signal})\n`);
+      dieBy(intr.signal);
+      await new Promise((r) => setTimeout(r, 2000)); // not reached: the signal's default action ends the process
+      throw new ExitCode(STOP_SIGNALS[intr.signal]);
+    }
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onInt);
+    process.removeListener('SIGTERM', onTerm);
+  }
+}
+
+/**
+ * Ends the process at once by the signal's default action (a shell reports 128 + its number):
+ * no waiting for worker threads, which may be loading modules (terminating a thread then can
+ * crash V8). process.exit is the fallback should the signal not end the process.
+ */
+function dieBy(sig: StopSignal): void {
+  process.removeAllListeners(sig);
+  process.kill(process.pid, sig);
+  setTimeout(() => process.exit(STOP_SIGNALS[sig]), 1000).unref();
+}
+
+/** After a command that was stopped by a signal printed its report: exit with the signal's code. */
+function exitIfInterrupted(intr: Interrupt): void {
+  if (intr.signal !== null) throw new ExitCode(STOP_SIGNALS[intr.signal]);
 }
 
 function out(s: string): void {
@@ -62,8 +147,23 @@ export function oneLineError(s: string): string {
   return `homa-emu: ${line}\n`;
 }
 
+/** homa-emu's version, from the package.json above this file (source or dist). */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (j.name === 'homa-emu' && typeof j.version === 'string') return j.version;
+    }
+    dir = dirname(dir);
+  }
+  return 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command('homa-emu')
+    .version(`homa-emu ${packageVersion()} (Node.js ${process.version})`, '-V, --version', 'print the version and exit')
     .description('Emulate Homa hosts with real threads: every emulated core is a worker thread over shared memory')
     .showHelpAfterError(false)
     .exitOverride()
@@ -74,12 +174,14 @@ export function buildProgram(): Command {
     .option('--json <file>', 'write every figure as JSON');
   addConfigOptions(st, ['cluster', 'cpu', 'run'], ['channels', 'dilation', 'seed']);
   st.action(async (opts: Record<string, unknown>) => {
+    checkOutputs(opts, [['json', 'file']]);
     const partial = partialFromCli(opts);
     if (partial['hosts'] === undefined) partial['hosts'] = 1;
     if (partial['cores'] === undefined) partial['cores'] = 4;
     if (partial['durationMs'] === undefined) partial['durationMs'] = 2000;
     const cfg = resolveConfig(partial);
-    const r = await withSigint((signal) => selftest(cfg, { signal }));
+    const intr: Interrupt = { signal: null };
+    const r = await withSignals((signal) => selftest(cfg, { signal }), intr);
     out(`homa-emu selftest: ${cfg.hosts * cfg.cores} cores (${r.pipeline.producers} producers, ${r.pipeline.consumers} consumers), ${r.measuredSec.toFixed(2)} s measured${r.interrupted ? ' (interrupted)' : ''}`);
     out(fidelityText(r.fidelity));
     out('');
@@ -93,7 +195,10 @@ export function buildProgram(): Command {
     out(lockTable(r.locks));
     out('');
     for (const [k, v] of Object.entries(r.pipeline.invariants)) out(`invariant ${k}: ${v ? 'ok' : 'VIOLATED'}`);
-    if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify({ config: cfg, ...r }, null, 2));
+    const failures: string[] = [];
+    if (typeof opts['json'] === 'string') writeOutput('json', resolve(opts['json']), JSON.stringify({ config: cfg, ...r }, null, 2), failures);
+    reportWriteFailures(failures);
+    exitIfInterrupted(intr);
     if (!r.ok) throw new ExitCode(1);
   });
 
@@ -107,25 +212,33 @@ export function buildProgram(): Command {
     .option('--plot <dir>', 'write the plots as SVG into DIR (slowdown, short-message RTT CCDF, per-core roles, hand-off CDFs, lock wait)')
     .option('--html <file>', 'write an HTML report with every plot');
   addConfigOptions(run, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
+  run.addHelpText('after', cperfHelp());
   run.action(async (opts: Record<string, unknown>) => {
+    checkOutputs(opts, RUN_OUTPUTS);
     const cfg = await prepareConfig(partialFromCli(opts));
     const outputs = outputOptions(opts);
     checkOutputOptions(cfg, outputs);
     const progress = new ProgressLine();
-    const totalMs = cfg.warmupMs + cfg.durationMs;
     let last = { ms: 0, done: 0 };
-    const r = await withSigint((signal) => emulate(cfg, {
+    const intr: Interrupt = { signal: null };
+    let stage = 'run';
+    const r = await withSignals((signal) => emulate(cfg, {
       signal,
+      onStage: (s) => { stage = s; last = { ms: 0, done: 0 }; },
+      onStarting: (ready, total) => {
+        progress.update(`homa-emu: ${stage === 'base-rtt' ? 'base-RTT probe: ' : ''}starting ${ready}/${total} workers ready`);
+      },
       onProgress: (p) => {
         // Live RPC count: Homa's client_responses_done summed over cores (reset when measuring starts).
         const done = liveRpcsDone(p.sab, p.desc);
         const rate = p.elapsedMs > last.ms ? ((done - last.done) * 1000 * cfg.dilation) / (p.elapsedMs - last.ms) : 0;
         last = { ms: p.elapsedMs, done };
-        progress.update(`homa-emu: ${phaseName(p.phase)} ${(Math.min(p.elapsedMs, totalMs) / 1000).toFixed(1)}/${(totalMs / 1000).toFixed(1)} s, ${done} RPCs done, ${fmtRate(Math.max(0, rate))} RPCs/s (emulated)`);
+        progress.update(`homa-emu: ${stage === 'base-rtt' ? 'base-RTT probe: ' : ''}${phaseName(p.phase)} ${(Math.min(p.elapsedMs, p.totalMs) / 1000).toFixed(1)}/${(p.totalMs / 1000).toFixed(1)} s, ${done} RPCs done, ${fmtRate(Math.max(0, rate))} RPCs/s (emulated)`);
       },
-    })).finally(() => progress.done());
+    }), intr).finally(() => progress.done());
     out(formatReport(r));
-    await writeRunOutputs(cfg, r, outputs);
+    reportWriteFailures(await writeRunOutputs(cfg, r, outputs));
+    exitIfInterrupted(intr);
     if (r.accounting.mismatches > 0) throw new ExitCode(1);
   });
 
@@ -157,7 +270,9 @@ export function buildProgram(): Command {
     .option('--plot <dir>', 'write the plots, variants overlaid, as SVG into DIR (--target run)')
     .option('--html <file>', 'write an HTML report with every plot, variants overlaid (--target run)');
   addConfigOptions(cmp, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
+  cmp.addHelpText('after', cperfHelp());
   cmp.action(async (configs: string[], opts: Record<string, unknown>) => {
+    checkOutputs(opts, [['json', 'file'], ['data', 'dir'], ['plot', 'dir'], ['html', 'file']]);
     const vary = opts['vary'] as string[];
     if ((vary.length > 0) === (configs.length > 0)) {
       throw new UsageError(`compare: give either --vary OPTION=V1,V2 or two or more config files, got ${vary.length} --vary and ${configs.length} files`);
@@ -165,41 +280,58 @@ export function buildProgram(): Command {
     const variants: Variant[] = vary.length > 0 ? parseVary(vary)
       : fileVariants(configs.map((path) => ({ path, partial: readConfigFile(path) })));
     if (variants.length < 2) throw new UsageError(`compare: expected at least two variants, got ${variants.length}`);
+    const repeat = parseRepeat(opts['repeat']);
     const target = String(opts['target']);
     const runner = RUNNERS[target];
     if (runner === undefined) throw new UsageError(`--target: expected one of ${Object.keys(RUNNERS).join(', ')}, got ${JSON.stringify(target)}`);
     const base = partialFromCli(opts);
     // Validate every variant before running any (bad input must not cost a long run).
     for (const v of variants) await prepareConfig({ ...runner.defaults, ...base, ...v.partial });
-    const repeat = Number(opts['repeat']);
     const files = outputOptions(opts);
     const keepRuns = files.data !== undefined || files.plot !== undefined || files.html !== undefined;
     if (keepRuns && target !== 'run') throw new UsageError(`--data/--plot/--html: expected --target run (selftest has no RTTs to write), got --target ${target}`);
     const expBase = experimentName(await prepareConfig({ ...runner.defaults, ...base }), files.exp);
     const kept = new Map<string, VariantRuns>();
-    const result = await withSigint((signal) => compareVariants(base, variants, repeat, async (partial, v, rep) => {
-      if (signal.aborted) throw new Error('interrupted');
+    const intr: Interrupt = { signal: null };
+    let runsDone = 0;
+    const result = await withSignals((signal) => compareVariants(base, variants, repeat, async (partial, v, rep) => {
+      if (signal.aborted) throw new Error(`interrupted after ${runsDone} of ${variants.length * repeat} runs: no comparison printed`);
       if (process.stderr.isTTY) process.stderr.write(`\r${v.label} run ${rep + 1}/${repeat}...   `);
       const cfg = await prepareConfig({ ...runner.defaults, ...partial });
-      if (!keepRuns) return runner.run(cfg, signal);
-      const r = await emulate(cfg, { signal });
-      const entry = kept.get(v.label) ?? { label: v.label, cfg, runs: [] };
-      entry.runs.push(r);
-      kept.set(v.label, entry);
-      return runFigures(r);
-    }));
+      let figures: Record<string, number>;
+      if (keepRuns) {
+        const r = await emulate(cfg, { signal });
+        const entry = kept.get(v.label) ?? { label: v.label, cfg, runs: [] };
+        entry.runs.push(r);
+        kept.set(v.label, entry);
+        figures = runFigures(r);
+      } else {
+        figures = await runner.run(cfg, signal);
+      }
+      if (signal.aborted) throw new Error(`interrupted during run ${runsDone + 1} of ${variants.length * repeat}: no comparison printed`);
+      runsDone++;
+      return figures;
+    }), intr).catch((e: unknown) => {
+      if (intr.signal !== null && !(e instanceof ExitCode)) {
+        process.stderr.write(`homa-emu: ${e instanceof RunInterrupted ? `interrupted after ${runsDone} of ${variants.length * repeat} runs` : (e as Error).message}\n`);
+        throw new ExitCode(STOP_SIGNALS[intr.signal]);
+      }
+      throw e;
+    });
     if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     out(`homa-emu compare (${target}): ${variants.length} variants x ${repeat} runs; median [min-max] x ratio to the first variant`);
     const t = new Table({ head: ['figure', ...result.variants.map((v) => v.label)], style: { head: [], border: [], compact: true } });
     for (const row of compareRows(result)) t.push(row);
     out(t.toString());
-    if (typeof opts['json'] === 'string') writeFileSync(opts['json'], JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...result }, null, 2));
+    const failures: string[] = [];
+    if (typeof opts['json'] === 'string') writeOutput('json', resolve(opts['json']), JSON.stringify({ schemaVersion: SCHEMA_VERSION, ...result }, null, 2), failures);
     if (files.data !== undefined) {
       const exps = writeCompareData(files.data, expBase, [...kept.values()]);
       out(`cperf experiments in ${files.data}: ${exps.map((e) => e.exp).join(', ')}`);
     }
     const firstRuns = [...kept.values()].map((v) => ({ label: v.label, run: v.runs[0]! }));
     if (firstRuns.length > 0) await writeVisuals(`homa-emu compare: ${firstRuns.map((v) => v.label).join(' vs ')}`, firstRuns, files);
+    reportWriteFailures(failures);
   });
 
   return program;
@@ -212,6 +344,10 @@ function liveRpcsDone(sab: SharedArrayBuffer, desc: LayoutDesc): number {
   for (let i = M.client_responses_done; i < m.length; i += NUM_METRICS) s += m[i]!;
   return s;
 }
+
+/** The output options of `run` and what each names (checked before the run by checkOutputPath). */
+export const RUN_OUTPUTS: ReadonlyArray<readonly [string, OutputKind]> = [['json', 'file'], ['rtts', 'dir'], ['data', 'dir'],
+  ['metrics', 'dir'], ['plot', 'dir'], ['html', 'file']];
 
 /** The file options of `run` (and those `compare` shares). */
 function outputOptions(opts: Record<string, unknown>): OutputOptions {
@@ -254,7 +390,9 @@ const RUNNERS: Record<string, { defaults: Record<string, unknown>; run: (cfg: Re
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    const translated = translateCperfArgs(argv);
+    for (const n of translated.notes) process.stderr.write(`homa-emu: note: ${n}\n`);
+    await program.parseAsync(translated.argv);
     return 0;
   } catch (e) {
     if (e instanceof ExitCode) return e.code;

@@ -9,10 +9,12 @@ import { Command, Option } from 'commander';
 import { UserError } from '../config/errors.js';
 import { OPTIONS, OPTION_BY_FLAG, OPTION_BY_KEY, type OptionSpec } from '../config/options.js';
 
-function helpFor(o: OptionSpec): string {
+/** One option's help: what it does, its range or names, and its default (where the help does not already say it). */
+export function helpFor(o: OptionSpec): string {
   const range = o.kind === 'enum' ? ` (${o.values!.join('|')})`
     : o.kind === 'int' || o.kind === 'number' ? ` [${o.min}..${o.max}${o.unit ? ` ${o.unit}` : ''}]` : '';
-  return `${o.help}${range}`;
+  const def = o.def === '' ? (o.help.includes('default') ? '' : ' (default: none)') : ` (default: ${String(o.def)}${o.unit && o.kind !== 'bool' ? ` ${o.unit}` : ''})`;
+  return `${o.help}${range}${def}`;
 }
 
 /** Adds the options of the given groups to `cmd`. Values stay strings; validation is resolveConfig's. */

@@ -9,6 +9,10 @@ import { ConfigError } from './errors.js';
 import { OPTIONS, OPTION_BY_KEY, type IdleMode, type OptionSpec } from './options.js';
 import { parseWakeupPlacement } from '../policy/placement.js';
 import { loadCostProfile } from '../cpu/cost-profile.js';
+import { parseStalls } from '../cpu/faults.js';
+
+/** Plain decimal notation (optional sign, digits, fraction, exponent): no hex, octal, binary, Infinity or blanks. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 export interface EmuConfig {
   hosts: number; cores: number; channels: number; coreLayout: 'default' | 'gen3' | 'gen3-alt'; gen3SoftirqCores: string;
@@ -52,7 +56,12 @@ export function coerceOption(o: OptionSpec, raw: unknown): number | string | boo
   switch (o.kind) {
     case 'int':
     case 'number': {
-      const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+      if (typeof raw === 'string' && !DECIMAL.test(raw.trim())) throw new ConfigError(o.flag, `${describe(o)} in decimal notation`, raw);
+      const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
+      // '1e-400' parses to 0: a value written as non-zero must not silently become 0 (for --gbps, closed loop).
+      if (v === 0 && typeof raw === 'string' && /[1-9]/.test(raw.trim().split(/[eE]/)[0]!)) {
+        throw new ConfigError(o.flag, `${describe(o)} (a non-zero value this small underflows to 0)`, raw);
+      }
       if (!Number.isFinite(v) || (o.kind === 'int' && !Number.isInteger(v)) || v < o.min! || v > o.max!
         || (o.pow2 === true && (v & (v - 1)) !== 0)) {
         throw new ConfigError(o.flag, describe(o), raw);
@@ -102,6 +111,8 @@ export function resolveConfig(partial: Record<string, unknown> = {}): EmuConfig 
     throw new ConfigError('dilation', '1 with --clock virtual (dilation stretches wall time; use --clock wall)', cfg.dilation);
   }
   if (cfg.clock === 'virtual') loadCostProfile(cfg.costProfile);
+  // Parsed again by every core worker: a bad spec must fail here, on the main thread, with exit 2.
+  parseStalls(cfg.stall, cfg.hosts, cfg.cores);
   return Object.freeze(cfg);
 }
 

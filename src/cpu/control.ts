@@ -70,7 +70,10 @@ export function runtimeLayout(totalWorkers: number, clockWords: number, doorbell
     .add('clock', 'i32', clockWords)
     .add('doorbells', 'i32', doorbellWords)
     .add('coreStats', 'f64', totalWorkers * CORE_STAT_FIELDS)
-    .addAll('vsync', vsyncLayout(totalWorkers));
+    .addAll('vsync', vsyncLayout(totalWorkers))
+    // Per worker: which user policy module it is inside right now (0 = none; see policy/guard.ts),
+    // so the watchdog can name a module call that never returned.
+    .add('userCall', 'i32', totalWorkers);
 }
 
 export type { LayoutDesc };

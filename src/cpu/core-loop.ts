@@ -97,10 +97,13 @@ export function countActive(apps: readonly AppThread[]): number {
   return n;
 }
 
-/** Busy-waits until `until` (a stall must keep the core from doing anything, like a real one). */
-function spinUntil(until: number): number {
+/**
+ * Busy-waits until `until` (a stall must keep the core from doing anything, like a real one), or
+ * until the run stops: a stall that covers the end of the window must not trip the watchdog.
+ */
+function spinUntil(until: number, ctl: Int32Array): number {
   let t = nowNs();
-  while (t < until) t = nowNs();
+  while (t < until && Atomics.load(ctl, Ctl.PHASE) !== Phase.STOP) t = nowNs();
   return t;
 }
 
@@ -162,7 +165,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
     if (env.stalls !== null) {
       const d = env.stalls.due(now);
       if (d > 0) {
-        const end = spinUntil(now + d);
+        const end = spinUntil(now + d, ctl);
         roleNs[Role.STALL]! += end - now;
         stats[base + CoreStat.STALLS]!++;
         mark = end;

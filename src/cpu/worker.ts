@@ -18,6 +18,7 @@ import { parseStalls, StallSchedule } from './faults.js';
 import { resolveCosts, zeroCosts } from './cost-profile.js';
 import { VClock, VSync } from './vsync.js';
 import { runVirtualCoreLoop } from './vcore-loop.js';
+import { setUserCallSlot } from '../policy/guard.js';
 
 export interface CoreTask {
   worldName: string;
@@ -75,6 +76,7 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
     const sync = virtual ? new VSync(sab, subLayout(desc, 'vsync'), task.totalWorkers, globalCore, cfg.syncWindowNs, cfg.deterministic) : null;
     if (sync !== null) doorbells.attachVirtual(vc, sync);
     const locks = new LockTable(sab, subLayout(desc, 'locks'), task.lockSpec, globalCore, virtual ? { vclock: vc } : undefined);
+    setUserCallSlot(column(sab, desc, 'userCall', 'i32'), globalCore);
     const world = await loadWorld(task.worldName);
     const env: CoreEnv = { cfg, sab, desc: subLayout(desc, 'world'), globalCore, host, core, locks, doorbells, ctl, vc };
     const setup = fabric ? await world.setupFabric!(env) : await world.setupCore(env);

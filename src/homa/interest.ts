@@ -21,6 +21,7 @@ import { HOMA_MAX_SOCKETS } from './layout.js';
 import { LINE } from './layout.js';
 import type { Homa } from './homa.js';
 import { M } from './metrics.js';
+import { UserError } from '../config/errors.js';
 import { readyAppend } from './sock.js';
 
 /** homa_rpc_handoff: RPC g has something for the app (RPC lock held). */
@@ -39,7 +40,11 @@ export function rpcHandoff(hm: Homa, g: number, now: number): void {
     // before, so a thread that moves leaves its old core's stamp as it was.
     if (migrate) hm.placementScratch.set(hm.off.lastAppActiveNs);
     const i = hm.threadChoice.chooseInterest(cores, n, now, hm.off, hm.busyNs);
-    const idx = i >= 0 && i < n ? i : 0;
+    if (!Number.isInteger(i) || i < 0 || i >= n) {
+      hm.locks.unlock(sl);
+      throw new UserError('EPOLICY', `thread-choice policy '${hm.threadChoice.name}': chose waiter ${String(i)} of ${n}; expected an index 0..${n - 1}`);
+    }
+    const idx = i;
     const t = waiterRemoveAt(hm.waiterViews[s]!, n, idx);
     const core = waiterRemoveAt(cores, n, idx);
     hm.sNumWaiters[sockG] = n - 1;

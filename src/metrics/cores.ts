@@ -145,7 +145,8 @@ export function fidelity(rows: readonly CoreRow[], hostCpus: number, emulatedCor
   if (meanStolenShare > 0.1) {
     warnings.push(`host scheduling dominates: cores lost ${(meanStolenShare * 100).toFixed(0)}% of their time on average (max ${(maxStolenShare * 100).toFixed(0)}%) to the host OS; treat latency tails as host artefacts, use fewer cores or a larger --dilation`);
   } else if (oversubscription > 1) {
-    warnings.push(`oversubscribed: ${workerThreads} worker threads on ${hostCpus} host CPUs; wake-ups of parked cores cost host futex latency, not an IPI`);
+    warnings.push(`oversubscribed: ${workerThreads} worker threads on ${hostCpus} host CPUs; wake-ups of parked cores cost host futex latency, not an IPI; `
+      + `to fix it, use at most ${hostCpus} worker threads (--hosts x --cores, plus 1 for the switch) or raise --dilation (now ${dilation}) so host delays shrink in emulated time`);
   }
   return { clock: 'wall', virtual: null, hostCpus, emulatedCores, workerThreads, oversubscription, idleMode, dilation, meanStolenShare, maxStolenShare, warnings };
 }

@@ -21,14 +21,20 @@ function plain(head: string[]): Table.Table {
   return new Table({ head, style: { head: [], border: [], compact: true } });
 }
 
+/** What an interrupted run's figures cover. */
+function interruptedCover(measuredSec: number, durationMs: number): string {
+  if (measuredSec <= 0) return 'stopped during warm-up, nothing was measured';
+  return `the figures cover the first ${measuredSec.toFixed(2)} s of the ${(durationMs / 1000).toFixed(2)} s window`;
+}
+
 export function formatReport(r: EmulateResult): string {
   const h = r.header;
   const out: string[] = [];
   out.push(`homa-emu run: ${h.hosts} hosts x ${h.coresPerHost} cores, workload ${h.workload} at ${h.gbps} Gbps per client host, seed ${h.seed}`);
   if (h.clock === 'virtual') {
-    out.push(`measured ${(h.emulatedSec * 1e3).toFixed(3)} ms emulated after ${h.warmupMs} ms emulated warm-up, in ${h.wallSec.toFixed(2)} s wall${h.interrupted ? ' — INTERRUPTED' : ''}${h.wallLimitHit ? ' — CUT SHORT by --max-wall-s' : ''}`);
+    out.push(`measured ${(h.emulatedSec * 1e3).toFixed(3)} ms emulated after ${h.warmupMs} ms emulated warm-up, in ${h.wallSec.toFixed(2)} s wall${h.interrupted ? ` — INTERRUPTED: the figures cover the first ${(h.emulatedSec * 1e3).toFixed(3)} ms of the ${h.durationMs} ms emulated window` : ''}${h.wallLimitHit ? ' — CUT SHORT by --max-wall-s' : ''}`);
   } else {
-    out.push(`measured ${h.measuredSec.toFixed(2)} s wall (${h.emulatedSec.toFixed(3)} s emulated, dilation ${h.dilation}) after ${h.warmupMs} ms warm-up${h.interrupted ? ' — INTERRUPTED' : ''}`);
+    out.push(`measured ${h.measuredSec.toFixed(2)} s wall (${h.emulatedSec.toFixed(3)} s emulated, dilation ${h.dilation}) after ${h.warmupMs} ms warm-up${h.interrupted ? ` — INTERRUPTED: ${interruptedCover(h.measuredSec, h.durationMs)}` : ''}`);
   }
   if (h.nonDefaults.length > 0) out.push(`options: ${h.nonDefaults.map(([k, v]) => `--${k} ${String(v)}`).join(' ')}`);
   if (h.stalls.length > 0) out.push(`injected stalls: ${h.stalls.map((s) => `${s.globalCore < 0 ? 'all cores' : `core h${Math.floor(s.globalCore / h.coresPerHost)}.c${s.globalCore % h.coresPerHost}`} ${s.durationMs} ms every ${s.everyMs} ms`).join('; ')}`);
@@ -89,6 +95,6 @@ export function formatReport(r: EmulateResult): string {
   const a = r.accounting;
   out.push(`Accounting: packets sent ${a.sent} = received ${a.received} + dropped ${a.dropped}: ${a.networkBalanced ? 'ok' : 'NOT BALANCED'}; payload mismatches ${a.mismatches}; slots unaccounted ${Object.values(a.leaks).reduce((x, y) => x + Math.abs(y), 0)}`);
   // Fidelity warnings were printed with the header; the rest close the report.
-  for (const w of r.warnings) if (!r.fidelity.warnings.includes(w)) out.push(`WARNING: ${w}`);
+  for (const w of r.warnings) if (!r.fidelity.warnings.includes(w.message)) out.push(`WARNING: ${w.message}`);
   return out.join('\n');
 }

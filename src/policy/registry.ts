@@ -13,6 +13,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { compiledUrl } from '../util/paths.js';
 import { ConfigError, UserError } from '../config/errors.js';
 import type { EmuConfig } from '../config/config.js';
 import type { GroPolicy } from './gro-policy.js';
@@ -20,6 +22,7 @@ import { PACER_NAMES, createPacerPolicy, isPacerName } from './pacer.js';
 import { THREAD_CHOICE_NAMES, createThreadChoicePolicy, isThreadChoiceName, type InterestStats } from './interest.js';
 import { STEERING_NAMES, createSteeringPolicy, isSteeringName, type SteeringStats } from './steering.js';
 import type { PacerPolicy, SteeringPolicy, ThreadChoicePolicy } from './types.js';
+import { guardPolicy } from './guard.js';
 
 export const POLICY_KINDS = ['steering', 'thread-choice', 'pacer'] as const;
 export type PolicyKind = (typeof POLICY_KINDS)[number];
@@ -109,7 +112,7 @@ export async function loadSteeringModule(modulePath: string): Promise<SteeringPo
   const abs = resolve(modulePath);
   const obj = await importPolicy('steering', abs);
   checkShape('steering', abs, obj, 'chooseSoftirqCore');
-  return obj as unknown as SteeringPolicy;
+  return guardPolicy(obj, 'steering', 'chooseSoftirqCore') as unknown as SteeringPolicy;
 }
 
 /** Loads a user thread-choice module (see types.ts). Errors: EPOLICY naming what is missing. */
@@ -117,7 +120,7 @@ export async function loadThreadChoiceModule(modulePath: string): Promise<Thread
   const abs = resolve(modulePath);
   const obj = await importPolicy('thread-choice', abs);
   checkShape('thread-choice', abs, obj, 'chooseInterest');
-  return obj as unknown as ThreadChoicePolicy;
+  return guardPolicy(obj, 'thread-choice', 'chooseInterest') as unknown as ThreadChoicePolicy;
 }
 
 /**
@@ -140,7 +143,7 @@ export async function loadPacerModule(modulePath: string): Promise<PacerPolicy> 
   const abs = resolve(modulePath);
   const obj = await importPolicy('pacer', abs);
   checkShape('pacer', abs, obj, 'mayTransmit');
-  return obj as unknown as PacerPolicy;
+  return guardPolicy(obj, 'pacer', 'mayTransmit') as unknown as PacerPolicy;
 }
 
 /** The pacer policy for a resolved value (built-in name or absolute module path). */
@@ -163,16 +166,58 @@ export function withAbsolutePolicyPaths<T extends Pick<EmuConfig, 'steering' | '
   };
 }
 
+/** How long a user module may take to load in the checker worker before it is refused. */
+export const MODULE_LOAD_LIMIT_MS = 5_000;
+
 /**
- * Loads (once, on the calling thread) every user policy module `cfg` names and checks its
- * shape, so that a missing file or a wrong export is a UserError (EPOLICY) before any worker
- * starts. Returns the absolute paths it loaded.
+ * Loads one user module in a checker worker with a time limit: a module that throws, has the
+ * wrong shape, calls process.exit or does not finish loading within `limitMs` is a UserError
+ * (EPOLICY) naming it, and the calling thread is never at its mercy.
  */
-export async function checkPolicyModules(cfg: Pick<EmuConfig, 'steering' | 'threadChoice' | 'pacer'>, baseDir?: string): Promise<string[]> {
+export function checkModuleInWorker(kind: PolicyKind, abs: string, limitMs: number = MODULE_LOAD_LIMIT_MS): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const w = new Worker(compiledUrl(import.meta.url, './module-check-worker.js'), { workerData: { kind, path: abs }, stdout: true, stderr: true });
+    let done = false;
+    const finish = (err: UserError | null): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (err === null) resolvePromise(); else reject(err);
+    };
+    const timer = setTimeout(() => {
+      finish(policyError(kind, abs, `did not finish loading within ${limitMs} ms (an endless loop at import?)`));
+      void w.terminate();
+    }, limitMs);
+    w.on('message', (m: { ok: boolean; code: string | null; message?: string }) => {
+      if (m.ok) finish(null);
+      else finish(m.code === 'EPOLICY' || m.code === 'EINVALIDOPT' ? new UserError(m.code, m.message ?? '') : policyError(kind, abs, `failed to load: ${m.message ?? ''}`));
+      void w.terminate();
+    });
+    w.on('error', (e) => finish(policyError(kind, abs, `failed to load: ${e.message}`)));
+    w.on('exit', (code) => finish(policyError(kind, abs, `ended the process (process.exit(${code})) while loading; a policy module must not exit`)));
+  });
+}
+
+/**
+ * Loads every user policy module `cfg` names, each in a checker worker with a time limit
+ * (checkModuleInWorker), and checks its shape, so that a missing file, a wrong export, an exit
+ * or an endless loop at import is a UserError (EPOLICY) before any core worker starts. Returns
+ * the absolute paths it checked.
+ */
+export async function checkPolicyModules(cfg: Pick<EmuConfig, 'steering' | 'threadChoice' | 'pacer'>, baseDir?: string,
+  limitMs: number = MODULE_LOAD_LIMIT_MS): Promise<string[]> {
   const abs = withAbsolutePolicyPaths(cfg, baseDir);
-  const loaded: string[] = [];
-  if (abs.steering !== '' && isPolicyModulePath(cfg.steering)) { await loadSteeringModule(abs.steering); loaded.push(abs.steering); }
-  if (isPolicyModulePath(cfg.threadChoice)) { await loadThreadChoiceModule(abs.threadChoice); loaded.push(abs.threadChoice); }
-  if (isPolicyModulePath(cfg.pacer)) { await loadPacerModule(abs.pacer); loaded.push(abs.pacer); }
-  return loaded;
+  const todo: Array<[PolicyKind, string]> = [];
+  if (abs.steering !== '' && isPolicyModulePath(cfg.steering)) todo.push(['steering', abs.steering]);
+  if (isPolicyModulePath(cfg.threadChoice)) todo.push(['thread-choice', abs.threadChoice]);
+  if (isPolicyModulePath(cfg.pacer)) todo.push(['pacer', abs.pacer]);
+  for (const [kind, path] of todo) {
+    // Cheap checks first, on this thread, with the same messages.
+    if (!existsSync(path)) {
+      throw policyError(kind, path, `file not found (expected a built-in name: ${BUILTIN_POLICIES[kind].join(', ')}; or the path of an existing .js/.mjs module)`);
+    }
+    if (!statSync(path).isFile()) throw policyError(kind, path, 'not a file');
+    await checkModuleInWorker(kind, path, limitMs);
+  }
+  return todo.map(([, p]) => p);
 }

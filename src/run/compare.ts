@@ -66,6 +66,15 @@ function stats(values: number[]): FigureStats {
   return { median, min: s[0]!, max: s[s.length - 1]!, values };
 }
 
+/** Parses --repeat as given (a string from the CLI): a whole number in [1, 1000]; the error quotes the value as typed. */
+export function parseRepeat(raw: unknown): number {
+  const v = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isInteger(v) || v < 1 || v > 1000) {
+    throw new UserError('EINVALIDOPT', `--repeat: expected a whole number in [1, 1000], got ${JSON.stringify(raw)}`);
+  }
+  return v;
+}
+
 /**
  * Runs every variant `repeat` times (variant-major order: all repeats of one variant, then the
  * next). `runOnce` returns a flat record of figures for one run.

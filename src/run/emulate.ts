@@ -20,6 +20,8 @@ import { runWorld, type RunOptions } from './orchestrator.js';
 import { column, subLayout } from '../shm/layout.js';
 import type { RawMetricsSource } from '../metrics/homa-metrics.js';
 import { timeBaseOf, toEmulatedNs, type TimeBase } from '../metrics/emu-time.js';
+import { RunInterrupted } from './interrupt.js';
+import { runWarnings, type RunWarning } from '../metrics/warnings.js';
 
 /** What the Homa world's collect returns (the parts the report reads). */
 export interface HomaCollected {
@@ -29,7 +31,7 @@ export interface HomaCollected {
   leaks: Record<string, number>;
   cpNode?: {
     workload: { name: string; meanBytes: number };
-    clients: Array<{ host: number; port: number; sent: number; completed: number; bytesOut: number; bytesIn: number; lagNs: number; maxLagNs: number; outstanding: number; mismatches: number; errors: Record<string, number>; overwritten: number }>;
+    clients: Array<{ host: number; port: number; sent: number; completed: number; bytesOut: number; bytesIn: number; lagNs: number; maxLagNs: number; outstanding: number; mismatches: number; errors: Record<string, number>; refused: number; overwritten: number }>;
     servers: Array<{ host: number; port: number; requests: number; bytesIn: number; bytesOut: number }>;
     rtts: { lengths: ArrayLike<number>; rttNs: ArrayLike<number>; hosts?: ArrayLike<number> };
     rttHist: string;
@@ -58,6 +60,11 @@ export interface EmulateResult {
   };
   latency: { digest: Digest; rtt: Percentiles };
   overload: { maxLagUs: number; lagFraction: number; outstanding: number };
+  /**
+   * Client RPCs of the window: issued, completed byte-exact, mismatched, aborted (an error after
+   * the RPC was created), still outstanding at the end; and sends refused at once (no RPC made).
+   */
+  rpcs: { sent: number; completed: number; mismatched: number; aborted: number; outstanding: number; refused: number };
   cores: CoreRow[];
   busiest: string | null;
   handoff: {
@@ -91,7 +98,8 @@ export interface EmulateResult {
   accounting: { mismatches: number; leaks: Record<string, number>; networkBalanced: boolean; sent: number; received: number; dropped: number };
   metrics: Record<string, number>;
   fidelity: FidelityReport;
-  warnings: string[];
+  /** Trouble in the emulated cluster and fidelity of the host, each with the option to change. */
+  warnings: RunWarning[];
   /** Every measured (response length, RTT ns, client host) triple; left out of the JSON report (see --rtts). */
   samples: { lengths: Int32Array; rttNs: Float64Array; hosts: Int32Array };
   /** The run's raw per-core columns (for --metrics); left out of the JSON report. */
@@ -129,7 +137,10 @@ export async function measureBaseRttUs(cfg: EmuConfig, opts: RunOptions = {}): P
     serviceUsecs: 0, warmupMs: virtual ? 0.1 : 500, durationMs: virtual ? 2 : 700, stall: '', lossRate: 0,
     baseRttUsecs: 1, maxWallS: 0,
   } as Record<string, unknown>);
-  const raw = await runWorld('homa', probe, { signal: opts.signal });
+  const raw = await runWorld('homa', probe, { signal: opts.signal, onStarting: opts.onStarting, onProgress: opts.onProgress }).catch((e: unknown) => {
+    throw e instanceof RunInterrupted ? new RunInterrupted('base-RTT probe') : e;
+  });
+  if (raw.interrupted) throw new RunInterrupted('base-RTT probe');
   const c = raw.worldResult as HomaCollected;
   const rtt = c.cpNode?.rtts.rttNs;
   if (rtt === undefined || rtt.length === 0) {
@@ -141,9 +152,17 @@ export async function measureBaseRttUs(cfg: EmuConfig, opts: RunOptions = {}): P
   return Math.max(0.1, medianUs - (100 * 8) / cfg.linkMbps);
 }
 
-export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<EmulateResult> {
+export interface EmulateOptions extends RunOptions {
+  /** Called when a stage begins: the base-RTT probe (when the base RTT is not given), then the run. */
+  onStage?: (stage: 'base-rtt' | 'run') => void;
+}
+
+export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promise<EmulateResult> {
   const given = cfg.baseRttUsecs > 0;
+  if (!given) opts.onStage?.('base-rtt');
   const baseRttUs = given ? cfg.baseRttUsecs : await measureBaseRttUs(cfg, opts);
+  opts.onStage?.('run');
+  if (opts.signal?.aborted === true) throw new RunInterrupted('base-RTT probe');
   const raw = await runWorld('homa', cfg, opts);
   const c = raw.worldResult as HomaCollected;
   const cp = c.cpNode;
@@ -204,14 +223,11 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
 
   const groToSoftirq = mergeEncoded(cp?.handoff.groToSoftirq ?? []);
   const softirqToApp = mergeEncoded(cp?.handoff.softirqToApp ?? []);
-  const warnings = [...fid.warnings];
-  if (raw.wallLimitHit) warnings.push(`--max-wall-s ${cfg.maxWallS} ended the run after ${(emuSec * 1e3).toFixed(3)} of ${cfg.durationMs} emulated ms of the window: raise it or shorten --duration-ms`);
   const maxLagNs = clients.reduce((a, x) => Math.max(a, x.maxLagNs), 0);
   const lagFraction = emuSec > 0 && clients.length > 0 ? clients.reduce((a, x) => a + x.lagNs, 0) / 1e9 / emuSec / clients.length : 0;
-  if (lagFraction >= 0.01) warnings.push(`lag due to overload: clients fell ${(lagFraction * 100).toFixed(0)}% behind their Poisson schedule (the offered load was not reached; RTTs exclude the wait)`);
-  if (mismatches > 0) warnings.push(`${mismatches} responses did not match their requests byte for byte`);
-  const leaks = Object.values(c.leaks).reduce((a, b) => a + Math.abs(b), 0);
-  if (leaks > 0) warnings.push(`slots unaccounted for at the end: ${JSON.stringify(c.leaks)}`);
+  const fidelityWarnings = [...fid.warnings];
+  if (raw.wallLimitHit) fidelityWarnings.push(`--max-wall-s ${cfg.maxWallS} ended the run after ${(emuSec * 1e3).toFixed(3)} of ${cfg.durationMs} emulated ms of the window: raise it or shorten --duration-ms`);
+  const warnings = runWarnings({ cfg, canaries, lagFraction, mismatches, leaks: c.leaks, fidelity: fidelityWarnings });
 
   return {
     header: {
@@ -234,6 +250,13 @@ export async function emulate(cfg: EmuConfig, opts: RunOptions = {}): Promise<Em
     },
     latency: { digest, rtt: percentiles(mergeEncoded(cp ? [cp.rttHist] : [])) },
     overload: { maxLagUs: maxLagNs / 1000, lagFraction, outstanding: clients.reduce((a, x) => a + x.outstanding, 0) },
+    rpcs: {
+      sent: clients.reduce((a, x) => a + x.sent, 0), completed,
+      mismatched: clients.reduce((a, x) => a + x.mismatches, 0),
+      aborted: clients.reduce((a, x) => a + Object.values(x.errors).reduce((s, v) => s + v, 0) - x.refused, 0),
+      outstanding: clients.reduce((a, x) => a + x.outstanding, 0),
+      refused: clients.reduce((a, x) => a + x.refused, 0),
+    },
     cores,
     busiest: busiestCore(cores)?.label ?? null,
     handoff: {

@@ -22,9 +22,14 @@ import type { CoreSummary, CoreTask } from '../cpu/worker.js';
 import { compiledUrl } from '../util/paths.js';
 import type { World } from './world.js';
 import { loadWorld } from './worlds.js';
+import { RunInterrupted } from './interrupt.js';
+import { userCallKind } from '../policy/guard.js';
 
 /** Most worker threads one run may start (a limit on everything). */
 export const MAX_WORKERS = 256;
+
+/** Workers spawned between two looks at the abort signal during start-up. */
+const SPAWN_BATCH = 1;
 
 export interface RunOptions {
   /** Stop when the world sets WORLD_DONE or every app thread is done (before the window ends). */
@@ -35,6 +40,10 @@ export interface RunOptions {
    * memory, so a caller may read live counters (racy plain reads: for display only).
    */
   onProgress?: (p: { elapsedMs: number; totalMs: number; phase: number; sab: SharedArrayBuffer; desc: LayoutDesc }) => void;
+  /** Called about every 200 ms while workers start, with how many are ready (a start-up progress line). */
+  onStarting?: (ready: number, total: number) => void;
+  /** Called once every worker is ready, just before warm-up starts (for start-up timing). */
+  onReady?: () => void;
 }
 
 export interface RawRun {
@@ -84,6 +93,22 @@ export function buildLayout(cfg: EmuConfig, world: World): { desc: LayoutDesc; l
   return { desc: b.build(), lockSpec, totalWorkers, hasFabric };
 }
 
+/**
+ * The watchdog's message when a worker it had to terminate was inside a user policy module:
+ * names the module, its method and the core (the other workers it terminated were waiting on it).
+ */
+function hungUserCall(cfg: EmuConfig, userCall: Int32Array, missing: readonly number[]): string | null {
+  const hung = missing.filter((g) => userCallKind(Atomics.load(userCall, g)) !== null);
+  if (hung.length === 0) return null;
+  const g = hung[0]!;
+  const kind = userCallKind(Atomics.load(userCall, g))!;
+  const path = kind === 'steering' ? cfg.steering : kind === 'thread-choice' ? cfg.threadChoice : cfg.pacer;
+  const method = kind === 'steering' ? 'chooseSoftirqCore' : kind === 'thread-choice' ? 'chooseInterest' : 'mayTransmit';
+  const others = missing.length - 1;
+  return `watchdog: the --${kind} module ${path} did not return from ${method}() on core ${g} (host ${Math.floor(g / cfg.cores)} core ${g % cfg.cores}) `
+    + `within ${cfg.watchdogMs} ms of the stop signal${others > 0 ? ` (${others} other worker(s) that had not stopped either were terminated too)` : ''}`;
+}
+
 export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptions = {}): Promise<RawRun> {
   const world = await loadWorld(worldName);
   const { desc, lockSpec, totalWorkers, hasFabric } = buildLayout(cfg, world);
@@ -99,7 +124,9 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
 
   const pool = new Piscina({
     filename: compiledUrl(import.meta.url, '../cpu/worker.js').href,
-    minThreads: totalWorkers,
+    // Workers are spawned as tasks are submitted (below, in batches), not all in this constructor,
+    // so the main thread keeps handling signals while a large cluster starts.
+    minThreads: 1,
     maxThreads: totalWorkers,
     concurrentTasksPerWorker: 1,
     idleTimeout: 60_000,
@@ -119,9 +146,20 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
     if (hasFabric) doorbells.ring(totalWorkers - 1);
   };
 
+  let interrupted = false;
+  const onAbort = (): void => { interrupted = true; stopAll(); };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
+
   let firstError: unknown = null;
   const tasks: Array<Promise<CoreSummary | null>> = [];
   for (let g = 0; g < totalWorkers; g++) {
+    // Creating a worker blocks this thread for a while: yield between batches so a signal is seen.
+    if (g % SPAWN_BATCH === 0) {
+      await new Promise<void>((r) => setImmediate(r)); // after the I/O poll, where signals are delivered
+      if (interrupted) break;
+      opts.onStarting?.(Atomics.load(ctl, Ctl.READY), totalWorkers);
+    }
     const task: CoreTask = { worldName, cfg, sab, desc, lockSpec, globalCore: g, fabric: hasFabric && g === totalWorkers - 1, totalWorkers, hostCpus };
     tasks.push((pool.run(task) as Promise<CoreSummary>).catch((e: unknown) => {
       if (firstError === null) firstError = e;
@@ -136,21 +174,32 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
   let settled = false;
   void allDone.then(() => { settled = true; });
 
-  let interrupted = false;
-  const onAbort = (): void => { interrupted = true; stopAll(); };
-  opts.signal?.addEventListener('abort', onAbort, { once: true });
-  if (opts.signal?.aborted) onAbort();
-
   // Wait until every worker is ready (or one failed, or we were interrupted).
   const startWaitMs = Math.max(30_000, cfg.watchdogMs);
   const t0 = Date.now();
+  let lastStarting = 0;
   while (Atomics.load(ctl, Ctl.READY) < totalWorkers && firstError === null && !interrupted && !settled) {
     if (Date.now() - t0 > startWaitMs) {
       firstError = new Error(`only ${Atomics.load(ctl, Ctl.READY)} of ${totalWorkers} workers started within ${startWaitMs} ms`);
       break;
     }
+    if (opts.onStarting && Date.now() - lastStarting >= 200) {
+      lastStarting = Date.now();
+      opts.onStarting(Atomics.load(ctl, Ctl.READY), totalWorkers);
+    }
     await sleep(5);
   }
+  if (interrupted && firstError === null) {
+    // Stopped during start-up: nothing to measure, so return now rather than wait for every
+    // worker to finish starting (minutes for a large cluster). The workers still starting see
+    // the STOP phase and leave; the pool is closed behind them (terminating a worker that is
+    // loading modules can crash V8, so they are not terminated).
+    opts.signal?.removeEventListener('abort', onAbort);
+    void allDone.then(() => pool.destroy());
+    throw new RunInterrupted('start-up');
+  }
+
+  if (firstError === null) opts.onReady?.();
 
   let measureStart = 0;
   let measureEnd = 0;
@@ -246,7 +295,8 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
   if (firstError !== null && !watchdogFired) throw firstError;
   if (watchdogFired) {
     const missing = summaries.map((s, g) => (s === null ? g : -1)).filter((g) => g >= 0);
-    throw new Error(`watchdog: worker(s) ${missing.join(', ')} did not stop within ${cfg.watchdogMs} ms of the stop signal and were terminated`);
+    throw new Error(hungUserCall(cfg, column(sab, desc, 'userCall', 'i32'), missing)
+      ?? `watchdog: worker(s) ${missing.join(', ')} did not stop within ${cfg.watchdogMs} ms of the stop signal and were terminated`);
   }
 
   const coreStats = new Float64Array(column(sab, desc, 'coreStats', 'f64')).slice(0, totalWorkers * CORE_STAT_FIELDS);

@@ -90,26 +90,49 @@ export function runTitle(cfg: EmuConfig): string {
 }
 
 /** Writes every file asked for by one run. */
-export async function writeRunOutputs(cfg: EmuConfig, r: EmulateResult, o: OutputOptions): Promise<void> {
+export async function writeRunOutputs(cfg: EmuConfig, r: EmulateResult, o: OutputOptions): Promise<string[]> {
   const exp = experimentName(cfg, o.exp);
+  const failures: string[] = [];
+  // Each option's files are written on their own: one that fails is reported (naming the option
+  // and the path), the others are still written.
+  const attempt = async (option: string, path: string, write: () => void | Promise<void>): Promise<void> => {
+    try {
+      await write();
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      failures.push(`--${option}: could not write ${path}: ${err.code ?? ''}${err.code ? ' ' : ''}${err.message.replace(/^[A-Z]+: /, '')}`);
+    }
+  };
   if (o.json !== undefined) {
-    mkdirSync(dirname(o.json), { recursive: true });
-    writeFileSync(o.json, JSON.stringify(jsonReport(cfg, r), null, 2));
+    const json = o.json;
+    await attempt('json', json, () => {
+      mkdirSync(dirname(json), { recursive: true });
+      writeFileSync(json, JSON.stringify(jsonReport(cfg, r), null, 2));
+    });
   }
-  if (o.rtts !== undefined) writeRtts(o.rtts, exp, cfg, r);
+  if (o.rtts !== undefined) { const d = o.rtts; await attempt('rtts', d, () => writeRtts(d, exp, cfg, r)); }
   if (o.data !== undefined) {
-    writeRtts(o.data, exp, cfg, r);
-    writeDigest(o.data, exp, r.latency.digest);
-    writeFileSync(join(o.data, CPERF_SHIM), formatCperfShim([{ exp, baseRttUs: r.header.baseRttUs }], cfg.linkMbps));
+    const d = o.data;
+    await attempt('data', d, () => {
+      writeRtts(d, exp, cfg, r);
+      writeDigest(d, exp, r.latency.digest);
+      writeFileSync(join(d, CPERF_SHIM), formatCperfShim([{ exp, baseRttUs: r.header.baseRttUs }], cfg.linkMbps));
+    });
   }
   if (o.metrics !== undefined) {
-    mkdirSync(o.metrics, { recursive: true });
-    for (const h of hostMetricsInputs(r.detail, r.detail.timeBase, cfg.cpuKhz)) {
-      writeFileSync(join(o.metrics, `${h.node}.homa_metrics`), formatHomaMetrics(h, 'end'));
-      writeFileSync(join(o.metrics, `${h.node}.homa_metrics.prev`), formatHomaMetrics(h, 'start'));
-    }
+    const d = o.metrics;
+    await attempt('metrics', d, () => {
+      mkdirSync(d, { recursive: true });
+      for (const h of hostMetricsInputs(r.detail, r.detail.timeBase, cfg.cpuKhz)) {
+        writeFileSync(join(d, `${h.node}.homa_metrics`), formatHomaMetrics(h, 'end'));
+        writeFileSync(join(d, `${h.node}.homa_metrics.prev`), formatHomaMetrics(h, 'start'));
+      }
+    });
   }
-  await writeVisuals(runTitle(cfg), [{ label: exp, run: r }], o);
+  if (o.plot !== undefined || o.html !== undefined) {
+    await attempt(o.plot !== undefined ? 'plot' : 'html', o.plot ?? o.html!, () => writeVisuals(runTitle(cfg), [{ label: exp, run: r }], o));
+  }
+  return failures;
 }
 
 /** A variant label as an experiment-name suffix: `max-gro-skbs=5 steering=gen3` -> `max_gro_skbs_5_steering_gen3`. */

@@ -217,8 +217,10 @@ export interface CpClientThreadData {
   lagNs: number;
   maxLagNs: number;
   mismatches: number;
-  /** Errors by HomaErr code (index). */
+  /** Errors by HomaErr code (index): aborted RPCs and refused sends together. */
   errors: number[];
+  /** Sends refused at once (sendmsg failed, no RPC created): included in `errors`, not in `sent`. */
+  refused: number;
   /** Samples oldest first: response length, RTT (emulated ns), completion time (wall ns, for ordering). */
   lengths: Int32Array;
   rttNs: Float64Array;
@@ -503,14 +505,14 @@ export class CpNodeSender implements AppThread, PayloadSource {
     d.sent = this.sent;
     d.lagNs = this.schedule.lagNs / D;
     d.maxLagNs = this.maxLagNs / D;
-    for (let e = 1; e < this.sendErrors.length; e++) d.errors[e]! += this.sendErrors[e]!;
+    for (let e = 1; e < this.sendErrors.length; e++) { d.errors[e]! += this.sendErrors[e]!; d.refused += this.sendErrors[e]!; }
     return d;
   }
 }
 
 function emptyClientData(plan: CpThreadPlan, kind: 'sender' | 'receiver'): CpClientThreadData {
   return {
-    host: plan.host, port: plan.port, kind, sent: 0, completed: 0, bytesOut: 0, bytesIn: 0, lagNs: 0, maxLagNs: 0, mismatches: 0,
+    host: plan.host, port: plan.port, kind, sent: 0, completed: 0, bytesOut: 0, bytesIn: 0, lagNs: 0, maxLagNs: 0, mismatches: 0, refused: 0,
     errors: new Array<number>(HOMA_ERR_NAMES.length).fill(0), lengths: new Int32Array(0), rttNs: new Float64Array(0),
     doneNs: new Float64Array(0), overwritten: 0, rttHist: '',
   };
@@ -806,6 +808,8 @@ export interface CpClientPortResult {
   outstanding: number;
   mismatches: number;
   errors: Record<string, number>;
+  /** Sends refused at once (counted in `errors`, not in `sent`). */
+  refused: number;
   overwritten: number;
 }
 
@@ -849,7 +853,7 @@ export function collectCpNode(spec: CpNodeSpec | undefined, cores: ReadonlyArray
       let e = clientMap.get(key);
       if (e === undefined) {
         e = { res: { host: t.host, port: t.port, sent: 0, completed: 0, bytesOut: 0, bytesIn: 0, lagNs: 0, maxLagNs: 0,
-          outstanding: 0, mismatches: 0, errors: {}, overwritten: 0 }, parts: [] };
+          outstanding: 0, mismatches: 0, errors: {}, refused: 0, overwritten: 0 }, parts: [] };
         clientMap.set(key, e);
       }
       const r = e.res;
@@ -858,6 +862,7 @@ export function collectCpNode(spec: CpNodeSpec | undefined, cores: ReadonlyArray
       r.bytesOut += t.bytesOut;
       r.bytesIn += t.bytesIn;
       r.mismatches += t.mismatches;
+      r.refused += t.refused;
       r.overwritten += t.overwritten;
       if (t.kind === 'sender') { r.lagNs = t.lagNs; r.maxLagNs = t.maxLagNs; }
       for (let k = 1; k < t.errors.length; k++) {

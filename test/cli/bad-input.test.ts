@@ -87,6 +87,23 @@ describe('homa-emu run rejects bad input (exit 2, one line, nothing run)', () =>
     expectRejected([...RUN, '--server-ports', '0'], /^homa-emu: --server-ports: expected a whole number in \[1, 64\], got "0"\n$/);
   });
 
+  it('a malformed --stall spec is refused on the main thread (exit 2 with the syntax, no core named)', () => {
+    for (const spec of ['core=x', 'core=0,ms=5', 'core=0,ms=5,every=5', 'core=0,ms=5,every=10,bogus=1', 'ms=5,every=10']) {
+      const err = expectRejected([...RUN, '--stall', spec], /^homa-emu: --stall: expected 'core=H\.C\|N\|all,ms=M,every=E\[,offset=O\]' with ms < every/);
+      expect(err).toContain(JSON.stringify(spec));
+      expect(err).not.toMatch(/core \d+ \(host/);
+    }
+    expectRejected([...RUN, '--stall', 'core=9.0,ms=5,every=10'], /^homa-emu: --stall: expected a core H\.C with H < 2 and C < 2, got "9\.0"\n$/);
+  });
+
+  it('numbers: hex, underflow to 0 and non-numbers are refused with the value as given', () => {
+    expectRejected([...RUN, '--duration-ms', '0x10'], /^homa-emu: --duration-ms: expected a number in \[1, 3600000\] ms in decimal notation, got "0x10"\n$/);
+    expectRejected([...RUN, '--gbps', '1e-400'], /^homa-emu: --gbps: expected .* underflows to 0\), got "1e-400"\n$/);
+    expectRejected([...RUN, '--hosts', 'Infinity'], /^homa-emu: --hosts: expected .*, got "Infinity"\n$/);
+    expectRejected([...RUN, '--hosts', ' '], /^homa-emu: --hosts: expected .*, got " "\n$/);
+    expectRejected(['compare', '--vary', 'hosts=2,3', '--repeat', 'abc'], /^homa-emu: --repeat: expected a whole number in \[1, 1000\], got "abc"\n$/);
+  });
+
   it('compare checks every variant before running any', () => {
     expectRejected(['compare', '--vary', 'steering=gen2,gen9', '--repeat', '1'], /^homa-emu: --steering: expected one of .*got "gen9"\n$/);
     expectRejected(['compare', '--vary', 'nosuch=1,2'], /^homa-emu: --vary: expected OPTION=V1,V2,\.\.\. with a known option/);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
 import { runWorld } from '../../src/run/orchestrator.js';
+import { RunInterrupted } from '../../src/run/interrupt.js';
 import { compiledUrl } from '../../src/util/paths.js';
 
 const faulty = compiledUrl(import.meta.url, '../workers/faulty-world.js').href;
@@ -32,10 +33,16 @@ describe('runWorld', () => {
 
   it('an abort signal (SIGINT) stops every worker and reports the run as interrupted', async () => {
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 400);
-    const raw = await runWorld(faulty, cfg({ workload: 'none', durationMs: 60_000 }), { signal: ac.signal });
+    // Abort once the run is under way (the first progress report), not after a guessed delay.
+    const raw = await runWorld(faulty, cfg({ workload: 'none', durationMs: 60_000 }), { signal: ac.signal, onProgress: () => ac.abort() });
     expect(raw.interrupted).toBe(true);
     expect(raw.summaries).toHaveLength(3);
+  });
+
+  it('an abort during start-up ends the run at once with RunInterrupted (nothing was measured)', async () => {
+    const ac = new AbortController();
+    await expect(runWorld(faulty, cfg({ workload: 'none', durationMs: 60_000 }), { signal: ac.signal, onStarting: () => ac.abort() }))
+      .rejects.toThrow(RunInterrupted);
   });
 
   it('the watchdog terminates a worker that ignores the stop signal and names it', async () => {
