@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   for (let seed = first; seed < first + n; seed++) {
     const o = await runSeed(seed, scale);
-    const what = Object.entries(o.partial).filter(([k]) => !['seed', 'dilation', 'warmupMs', 'baseRttUsecs'].includes(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+    const what = Object.entries(o.partial).filter(([k]) => !['seed', 'warmupMs', 'tickUsecs', 'baseRttUsecs'].includes(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ');
     if (o.violations.length === 0) {
       const b = o.rpcs!;
       process.stdout.write(`seed ${seed} ok: RPCs sent ${b.sent}, completed ${b.completed}, aborted ${b.aborted}, outstanding ${b.outstanding}, refused ${b.refused} (${what})\n`);

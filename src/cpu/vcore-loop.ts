@@ -285,6 +285,14 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
   }
 
   if (!measuring && warmupNs < endNs) startMeasure();
+  // Stopped by another worker that saw the whole cluster at the end: this core had nothing left
+  // before the end either (its bound says so), so its window runs to the end too.
+  if (vc.t < endNs && sync.myBound() >= endNs) {
+    let runnable = false;
+    for (let i = 0; i < apps.length; i++) if (apps[i]!.state === AppState.RUNNABLE) runnable = true;
+    roleNs[runnable ? Role.APP : Role.IDLE]! += endNs - Math.max(vc.t, warmupNs);
+    vc.t = endNs;
+  }
   if (blockedOn !== -2) sync.unblock();
   setAwake(false);
   sync.retire(ring);

@@ -42,17 +42,19 @@ export function campaignPartial(seed: number, scale: CampaignScale = 'tiny'): Re
     seed,
     hosts: scale === 'tiny' ? 2 : 2 + rng.nextBelow(2),
     cores: 1 + rng.nextBelow(2),
-    dilation: 20,
-    warmupMs: 100,
-    durationMs: scale === 'tiny' ? 400 : 400 + 200 * rng.nextBelow(6),
+    // Emulated time (--clock virtual): a few ms, with a 100 us timer tick so that RESENDs and
+    // timeouts happen within the window.
+    warmupMs: 0.2,
+    durationMs: scale === 'tiny' ? 2 : 2 + rng.nextBelow(4),
+    tickUsecs: 100,
     baseRttUsecs: 15,
     workload: pick(rng, scale === 'tiny' ? ['w1', 'w2', 'w3', 'w4'] : ['w1', 'w2', 'w3', 'w4', 'w5']),
     gbps: Math.round((0.2 + 1.8 * rng.nextFloat()) * 100) / 100,
   };
   if (chance(rng, 0.6)) p['lossRate'] = Math.round(rng.nextFloat() * 0.2 * 1000) / 1000;
   if (chance(rng, 0.3)) {
-    const ms = 1 + rng.nextBelow(4);
-    const every = ms * (4 + rng.nextBelow(8));
+    const ms = 0.05 * (1 + rng.nextBelow(4));
+    const every = Math.round(ms * (4 + rng.nextBelow(8)) * 100) / 100;
     p['stall'] = `core=${chance(rng, 0.5) ? 'all' : String(rng.nextBelow((p['hosts'] as number) * (p['cores'] as number)))},ms=${ms},every=${every}`;
   }
   if (chance(rng, 0.4)) p['maxRpcsPerHost'] = 16 << rng.nextBelow(4);

@@ -97,7 +97,7 @@ describe('homa-emu run rejects bad input (exit 2, one line, nothing run)', () =>
   });
 
   it('numbers: hex, underflow to 0 and non-numbers are refused with the value as given', () => {
-    expectRejected([...RUN, '--duration-ms', '0x10'], /^homa-emu: --duration-ms: expected a number in \[1, 3600000\] ms in decimal notation, got "0x10"\n$/);
+    expectRejected([...RUN, '--duration-ms', '0x10'], /^homa-emu: --duration-ms: expected a number in \[0.001, 3600000\] ms in decimal notation, got "0x10"\n$/);
     expectRejected([...RUN, '--gbps', '1e-400'], /^homa-emu: --gbps: expected .* underflows to 0\), got "1e-400"\n$/);
     expectRejected([...RUN, '--hosts', 'Infinity'], /^homa-emu: --hosts: expected .*, got "Infinity"\n$/);
     expectRejected([...RUN, '--hosts', ' '], /^homa-emu: --hosts: expected .*, got " "\n$/);

@@ -41,7 +41,7 @@ describe('help for a newcomer', () => {
 
   it("cperf's spellings are read as ours, with a note", () => {
     const json = join(mkdtempSync(join(tmpdir(), 'homa-emu-help-')), 'r.json');
-    const r = cli('run', '--dilation', '20', '--base-rtt-usecs', '15', '--warmup-ms', '0', '--seconds', '0.2', '-n', '3', '--client-ports', '1',
+    const r = cli('run', '--clock', 'wall', '--dilation', '20', '--base-rtt-usecs', '15', '--warmup-ms', '0', '--seconds', '0.2', '-n', '3', '--client-ports', '1',
       '--server-ports', '1', '--port-threads', '1', '--json', json);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^homa-emu: note: --seconds 0\.2 read as --duration-ms 200 \(cperf's spelling\)$/m);

@@ -10,7 +10,7 @@ function cli(...args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const RUN = ['run', '--dilation', '20', '--base-rtt-usecs', '15', '--duration-ms', '500', '--warmup-ms', '100'];
+const RUN = ['run', '--clock', 'wall', '--dilation', '20', '--base-rtt-usecs', '15', '--duration-ms', '500', '--warmup-ms', '100'];
 
 describe('a user module that misbehaves is named', () => {
   it('an endless loop at import: refused before the run by the checker worker (exit 2)', () => {

@@ -16,7 +16,7 @@ function cli(...args: string[]) {
 }
 
 // Would run if the outputs were fine: so exit 2 with no report proves the check came first.
-const RUN = ['run', '--duration-ms', '100', '--warmup-ms', '0', '--base-rtt-usecs', '15', '--dilation', '20'];
+const RUN = ['run', '--duration-ms', '100', '--warmup-ms', '0', '--base-rtt-usecs', '15', '--clock', 'wall', '--dilation', '20'];
 
 function rejected(args: string[], re: RegExp): void {
   const r = cli(...args);
@@ -63,6 +63,6 @@ describe('output paths are checked before any worker starts (exit 2, one line na
     expect(r.stdout).toMatch(/^homa-emu run: /);
     expect(r.stdout).toMatch(/Accounting: /);
     expect(r.stderr).toMatch(/^homa-emu: --json: could not write \/dev\/full: ENOSPC/m);
-    expect(existsSync(join(data, 'homa_w3.data'))).toBe(true);
+    expect(existsSync(join(data, 'reports', 'homa_w3.data'))).toBe(true);
   });
 });

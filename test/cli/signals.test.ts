@@ -40,7 +40,7 @@ function shellStatus(r: Ended): number | null {
   return r.code;
 }
 
-const SMALL = ['run', '--hosts', '2', '--cores', '2', '--dilation', '20', '--gbps', '0.5', '--warmup-ms', '200'];
+const SMALL = ['run', '--clock', 'wall', '--hosts', '2', '--cores', '2', '--dilation', '20', '--gbps', '0.5', '--warmup-ms', '200'];
 
 describe('signals stop a run cleanly', () => {
   it('SIGINT while measuring: the report of what was measured, the JSON, exit 130', async () => {
@@ -69,7 +69,7 @@ describe('signals stop a run cleanly', () => {
   });
 
   it('a signal during start-up ends the run without waiting for every worker (status 130)', async () => {
-    const r = await runAndSignal(['run', '--hosts', '4', '--cores', '8', '--dilation', '20', '--base-rtt-usecs', '15', '--duration-ms', '60000'],
+    const r = await runAndSignal(['run', '--clock', 'wall', '--hosts', '4', '--cores', '8', '--dilation', '20', '--base-rtt-usecs', '15', '--duration-ms', '60000'],
       /starting \d+\/33 workers ready/, ['SIGINT']);
     expect(shellStatus(r), r.stderr).toBe(130);
     expect(r.stderr).toMatch(/interrupted during start-up: nothing was measured \(SIGINT\)/);

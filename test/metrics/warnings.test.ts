@@ -56,7 +56,7 @@ describe('homa-emu run prints the warnings and flags them in the JSON', () => {
     const bin = fileURLToPath(new URL('../../bin/homa-emu.js', import.meta.url));
     const json = join(mkdtempSync(join(tmpdir(), 'homa-emu-warn-')), 'r.json');
     // 16 RPC slots per host for 200 outstanding RPCs per client host: ENOMEM is certain.
-    const r = spawnSync(process.execPath, [bin, 'run', '--dilation', '20', '--base-rtt-usecs', '15', '--duration-ms', '500', '--warmup-ms', '100',
+    const r = spawnSync(process.execPath, [bin, 'run', '--base-rtt-usecs', '15', '--duration-ms', '1', '--warmup-ms', '0.2',
       '--max-rpcs-per-host', '16', '--json', json], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^WARNING: clients got ENOMEM \d+ times .*raise --max-rpcs-per-host \(now 16\)/m);
