@@ -41,7 +41,7 @@ async function threads(n: number, code: string): Promise<number> {
 }
 
 export async function measureStartup(hosts: number, cores: number): Promise<StartupFigures> {
-  const cfg = resolveConfig({ hosts, cores, durationMs: 1, warmupMs: 0, baseRttUsecs: 15, dilation: 20, watchdogMs: 120_000 });
+  const cfg = resolveConfig({ hosts, cores, durationMs: 1, warmupMs: 0, baseRttUsecs: 15, clock: 'wall', dilation: 20, watchdogMs: 120_000 });
   let t = performance.now();
   const world = await loadWorld('homa');
   const { desc, totalWorkers } = buildLayout(cfg, world);

@@ -137,7 +137,7 @@ const built = existsSync(fileURLToPath(new URL('../../dist/src/homa/world.js', i
 
 describe("wake-up migration on real worker threads", () => {
   it.skipIf(!built)("W2, 2 hosts x 2 cores, 'move:0.5', threads that block: verified RPCs, migrations, no leaks", async () => {
-    const cfg = resolveConfig({ hosts: 2, cores: 2, workload: 'w2', gbps: 0.2, clientMax: 20, warmupMs: 200, durationMs: 800,
+    const cfg = resolveConfig({ hosts: 2, cores: 2, workload: 'w2', gbps: 0.2, clientMax: 20, warmupMs: 0.5, durationMs: 3,
       maxRpcsPerHost: 512, bpagesPerHost: 256, ringSlots: 1024, watchdogMs: 20_000, timeoutTicks: 2000,
       wakeupPlacement: 'move:0.5', waitMode: 'block' });
     const run = await runWorld('homa', cfg);

@@ -258,7 +258,7 @@ const built = existsSync(fileURLToPath(new URL('../../dist/src/homa/world.js', i
 
 describe("runWorld('homa') with cp_node on real worker threads", () => {
   it.skipIf(!built)('W2, 2 hosts x 2 cores: RPCs complete, verified, no leaks; one sample per completed RPC', async () => {
-    const cfg = resolveConfig({ hosts: 2, cores: 2, workload: 'w2', gbps: 0.2, clientMax: 20, warmupMs: 200, durationMs: 800, maxRpcsPerHost: 512,
+    const cfg = resolveConfig({ hosts: 2, cores: 2, workload: 'w2', gbps: 0.2, clientMax: 20, warmupMs: 0.5, durationMs: 3, maxRpcsPerHost: 512,
       bpagesPerHost: 256, ringSlots: 1024, watchdogMs: 20_000, timeoutTicks: 2000 }); // a starved test host must not abort RPCs
     const run = await runWorld('homa', cfg);
     const r = run.worldResult as HomaResult;
