@@ -11,13 +11,14 @@
  * bound can move past it (`lower`), so the minimum can never pass an item in flight; the owner
  * folds lowered values into its bound before it recomputes (`absorb`). Idle workers publish
  * +Infinity and drop out of the minimum, so when every core waits the cluster jumps straight to
- * the next event. A blocked worker records whom it waits for; a worker that raises its bound
- * rings the doorbells of those waiting on it.
+ * the next event. A blocked worker says so; a worker that raises its bound rings the waiters
+ * that may run now.
  *
  * Shared words per worker, each on its own cache line: `bound` and `lowered` (Float64; written
  * plainly: 8-byte aligned doubles are not torn by V8 on 64-bit hosts, and the mini-lock below
- * orders the only read-modify-write), `lock` (Int32 mini-lock over `lowered`), `waiters` (how
- * many workers wait on this one) and `blockedOn` (whom this one waits on, -1 if nobody).
+ * orders the only read-modify-write), `lock` (Int32 mini-lock over `lowered`) and `blockedOn`
+ * (the worker this one waits for, -1 if it does not wait); one extra line holds the
+ * deterministic turn token and the number of waiting workers.
  */
 import { LayoutBuilder, column, type LayoutDesc } from '../shm/layout.js';
 import type { Costs } from './cost-profile.js';
@@ -66,8 +67,9 @@ export function vsyncLayout(workers: number): LayoutDesc {
 }
 
 const W_LOCK = 0;
-const W_WAITERS = 1;
 const W_BLOCKED_ON = 2;
+/** In the extra line after the workers': [0] the deterministic turn token, [1] how many workers wait. */
+const W_ANY_WAITERS = 1;
 
 /** Main thread, before workers start: every bound 0 (nobody may run ahead of time 0), nothing lowered. */
 export function initVsync(sab: SharedArrayBuffer, desc: LayoutDesc, workers: number): void {
@@ -149,16 +151,30 @@ export class VSync {
 
   /**
    * Publishes this worker's bound `t` (call `absorb` first and compute `t` from the inputs after
-   * it). Rings those who wait on this worker when the bound rises.
+   * it). When the bound rises and workers are waiting, hands the CPU on: rings only the waiters
+   * that may run now (their bound within W of the new minimum; in deterministic mode the one
+   * holding it), so a rise does not wake a herd that finds it must sleep again.
    */
   publish(t: number, ring: (w: number) => void): void {
     const fi = this.me * F_STRIDE;
     const old = this.bound[fi]!;
     this.bound[fi] = t;
-    if (t > old && Atomics.add(this.words, this.me * I_STRIDE + W_WAITERS, 0) > 0) { // a locked RMW: orders the store above before this read
-      for (let w = 0; w < this.workers; w++) {
-        if (w !== this.me && Atomics.load(this.words, w * I_STRIDE + W_BLOCKED_ON) === this.me) ring(w);
-      }
+    // A locked RMW: orders the store above before the reads below (a waiter registers, then reads bounds).
+    if (!(t > old) || Atomics.add(this.words, this.workers * I_STRIDE + W_ANY_WAITERS, 0) === 0) return;
+    const bound = this.bound;
+    const lowered = this.lowered;
+    let m = Infinity;
+    let arg = -1;
+    for (let w = 0; w < this.workers; w++) {
+      let b = bound[w * F_STRIDE]!;
+      const l = lowered[w * F_STRIDE]!;
+      if (l < b) b = l;
+      if (b < m) { m = b; arg = w; }
+    }
+    const limit = this.deterministic ? m : m + this.windowNs;
+    for (let w = 0; w < this.workers; w++) {
+      if (w === this.me || Atomics.load(this.words, w * I_STRIDE + W_BLOCKED_ON) < 0) continue;
+      if (this.deterministic ? w === arg : Math.min(bound[w * F_STRIDE]!, lowered[w * F_STRIDE]!) <= limit) ring(w);
     }
   }
 
@@ -215,14 +231,15 @@ export class VSync {
     Atomics.store(this.words, this.workers * I_STRIDE, 0);
   }
 
-  /** Marks this worker as waiting on `argmin` (so it is rung when that bound rises). */
+  /** Marks this worker as waiting (for `argmin`, kept for diagnostics) so that a rising bound rings it when it may run. */
   block(on: number): void {
     const i = this.me * I_STRIDE + W_BLOCKED_ON;
     const prev = Atomics.load(this.words, i);
     if (prev === on) return;
-    if (prev >= 0) Atomics.sub(this.words, prev * I_STRIDE + W_WAITERS, 1);
-    Atomics.store(this.words, i, on);
-    if (on >= 0) Atomics.add(this.words, on * I_STRIDE + W_WAITERS, 1);
+    const any = this.workers * I_STRIDE + W_ANY_WAITERS;
+    if (prev < 0 && on >= 0) Atomics.add(this.words, any, 1);
+    else if (prev >= 0 && on < 0) Atomics.sub(this.words, any, 1);
+    Atomics.store(this.words, i, on < 0 ? -1 : on);
   }
 
   unblock(): void {

@@ -53,17 +53,23 @@ describe('VSync (conservative bounds, single-threaded)', () => {
     expect(b!.acquireTurn(() => false)).toBe(true);
   });
 
-  it('raising a bound rings exactly the workers blocked on it', () => {
-    const [a, b, c] = sync(3);
+  it('raising a bound rings only the waiters that may run now', () => {
+    const [a, b, c] = sync(3, 1000);
+    a!.publish(0, () => undefined);
+    b!.publish(500, () => undefined);
+    c!.publish(9000, () => undefined);
     b!.block(0);
-    c!.block(2); // nonsense target ignored by 0
+    c!.block(0);
     const rung: number[] = [];
-    a!.publish(10, (w) => rung.push(w));
-    a!.publish(20, (w) => rung.push(w));
-    expect(rung).toEqual([1, 1]);
+    a!.publish(400, (w) => rung.push(w)); // b (500) is within W of the minimum (400); c (9000) is not
+    expect(rung).toEqual([1]);
     b!.unblock();
-    a!.publish(30, (w) => rung.push(w));
-    expect(rung).toEqual([1, 1]);
+    b!.publish(9500, () => undefined);
+    a!.publish(8500, (w) => rung.push(w)); // now c (9000) is within W of the minimum (8500)
+    expect(rung).toEqual([1, 2]);
+    c!.unblock();
+    a!.publish(20_000, (w) => rung.push(w)); // nobody waits
+    expect(rung).toEqual([1, 2]);
   });
 });
 
