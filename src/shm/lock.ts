@@ -19,9 +19,9 @@
  * Memory: column `words` gives each lock LOCK_STRIDE Int32 (one line): word 0 the lock state,
  * word 1 the owner (core + 1 of the last acquirer, 0 if never taken; a plain word written only
  * by the holder). Column `stats` holds f64 rows [class][core][LOCK_STAT_FIELDS]; a row is 384
- * bytes, so every row starts on its own line. Virtual time keeps two doubles in each lock's line
- * (bytes 8-23): the virtual time of the last release and of the current acquisition, both
- * written only under the lock. With HOMA_EMU_ASSERT=1 (or `debug`), unlocking a
+ * bytes, so every row starts on its own line. Virtual time keeps three doubles in each lock's line
+ * (bytes 8-31): the last hold's end and start, and the current hold's start, all written only
+ * under the lock. With HOMA_EMU_ASSERT=1 (or `debug`), unlocking a
  * lock this core does not hold throws ELOCK_NOT_HELD.
  */
 import { LayoutBuilder, column, type LayoutDesc } from './layout.js';
@@ -260,11 +260,15 @@ export class LockTable {
     const vt = this.vtimes;
     if (vt !== null) {
       const now = this.vclock!.t;
-      const held = now - vt[id * 8 + 2]!;
+      const start = vt[id * 8 + 3]!;
       const row = this.rowOf[id]!;
-      this.stats[row + LockStat.HOLD_NS_SAMPLED]! += held;
+      this.stats[row + LockStat.HOLD_NS_SAMPLED]! += now - start;
       this.stats[row + LockStat.HOLD_SAMPLES]! += 1;
-      vt[id * 8 + 1] = now;
+      // Becomes the lock's last hold unless it lies wholly before the one recorded.
+      if (now >= vt[id * 8 + 1]! || start >= vt[id * 8 + 2]!) {
+        vt[id * 8 + 1] = now;
+        vt[id * 8 + 2] = start;
+      }
     } else if (id === this.sampledId) {
       const row = this.rowOf[id]!;
       const t = this.sampleNs;
@@ -321,8 +325,11 @@ export class LockTable {
     const row = this.rowOf[id]!;
     const stats = this.stats;
     stats[row + LockStat.ACQUISITIONS]! += 1;
+    // The last hold is [start, rel]. Only a hold that began at or before this core's time overlaps
+    // it: one that began later lies in this core's future (that core ran ahead within the
+    // window, or one long unit carried it past), and in emulated time this core came first.
     const rel = vt[id * 8 + 1]!;
-    if (rel > clock.t) {
+    if (rel > clock.t && vt[id * 8 + 2]! <= clock.t) {
       const wait = rel - clock.t;
       clock.t = rel;
       stats[row + LockStat.MISSES]! += 1;
@@ -330,7 +337,7 @@ export class LockTable {
       if (wait > stats[row + LockStat.MAX_WAIT_NS]!) stats[row + LockStat.MAX_WAIT_NS] = wait;
       stats[row + LockStat.WAIT_HIST + waitBucket(wait)]! += 1;
     }
-    vt[id * 8 + 2] = clock.t;
+    vt[id * 8 + 3] = clock.t;
     const ow = id * LOCK_STRIDE + OWNER;
     const prev = this.words[ow]!;
     if (prev !== this.me) {
