@@ -87,8 +87,11 @@ describe('virtual time: calibration', () => {
     const r = await emulate(cfg);
     const model = unloadedRttPath(cfg, resolveCosts('xl170', 1));
     expect(r.header.calibration!.totalUs).toBeCloseTo(model.totalNs / 1000, 9);
-    expect(r.samples.rttNs.length).toBeGreaterThan(20);
-    for (const rtt of r.samples.rttNs) expect(rtt).toBeCloseTo(model.totalNs, 3);
+    expect(r.samples.rttNs.length).toBeGreaterThan(100);
+    // Every RTT is the modelled path, except the few that met the timer's tick (1 ms) on their way.
+    const exact = Array.from(r.samples.rttNs).filter((x) => Math.abs(x - model.totalNs) < 1e-3).length;
+    expect(exact / r.samples.rttNs.length).toBeGreaterThan(0.95);
+    expect(Math.min(...r.samples.rttNs)).toBeCloseTo(model.totalNs, 3);
     // Near the kernel's 15 us on xl170.
     expect(model.totalNs).toBeGreaterThan(12_000);
     expect(model.totalNs).toBeLessThan(17_000);
