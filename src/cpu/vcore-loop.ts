@@ -64,18 +64,22 @@ class Account implements CoreAccount {
   }
 }
 
-/** When a context wants to run next (its own answer, else: now if it has work). */
-function ctxNext(c: KernelContext, now: number): number {
-  return c.nextNs !== undefined ? c.nextNs(now) : c.hasWork() ? now : Infinity;
+/**
+ * When a context wants to run next: its own answer, else (a context that stamps nothing) when it
+ * has work, no earlier than `floor`, the latest time another core handed this one something.
+ */
+function ctxNext(c: KernelContext, now: number, floor: number): number {
+  if (c.nextNs !== undefined) return c.nextNs(now);
+  return c.hasWork() ? (floor > now ? floor : now) : Infinity;
 }
 
-/** When an app thread wants to run next (ELSEWHERE and DONE threads: never). */
-function appNext(a: AppThread, now: number): number {
+/** When an app thread wants to run next (ELSEWHERE and DONE threads: never); `floor` as for contexts. */
+function appNext(a: AppThread, now: number, floor: number): number {
   const st = a.state;
   if (st === AppState.DONE || st === AppState.ELSEWHERE) return Infinity;
   if (a.nextNs !== undefined) return a.nextNs(now);
   if (st === AppState.RUNNABLE) return now;
-  return Atomics.load(a.wakeWords, a.wakeIndex) !== 0 ? now : Infinity;
+  return Atomics.load(a.wakeWords, a.wakeIndex) !== 0 ? (floor > now ? floor : now) : Infinity;
 }
 
 /** A xorshift for the jitter hook (test only). */
@@ -113,6 +117,8 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
   else if (env.appsPreCountedN !== undefined) activeApps = env.appsPreCountedN;
   let measuring = false;
   let blockedOn = -2;
+  /** Latest time another worker handed this core something (items without stamps start no earlier). */
+  let floor = 0;
   let awake = true;
   Atomics.add(ctl, Ctl.AWAKE, 1);
 
@@ -138,18 +144,19 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
       Atomics.wait(ctl, Ctl.JITTER_SLEEP, 0, jitterNext(jitState) * jit.maxMs);
     }
     if (det && !sync.acquireTurn(stopped)) break;
-    sync.absorb();
+    const lowered = sync.absorb();
+    if (lowered !== Infinity && lowered > floor) floor = lowered;
     const now = vc.t;
     let next = Infinity;
     for (let i = 0; i < contexts.length; i++) {
-      const t = ctxNext(contexts[i]!, now);
+      const t = ctxNext(contexts[i]!, now, floor);
       if (t < next) next = t;
     }
     let runnable = false;
     for (let i = 0; i < apps.length; i++) {
       const a = apps[i]!;
       if (a.state === AppState.RUNNABLE) runnable = true;
-      const t = appNext(a, now);
+      const t = appNext(a, now, floor);
       if (t < next) next = t;
     }
     if (env.stalls !== null) {
@@ -236,7 +243,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
     for (let i = 0; i < contexts.length; i++) {
       const ctx = contexts[i]!;
       const t = vc.t;
-      if (ctxNext(ctx, t) > t) continue;
+      if (ctxNext(ctx, t, floor) > t) continue;
       const w0 = timeUnits ? performance.now() : 0;
       const w = ctx.run(t, acct);
       if (timeUnits && w > 0 && (measuredCosts || vc.t === t)) vc.t += (performance.now() - w0) * 1e6 * scale;
@@ -247,7 +254,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
     for (let i = 0; i < apps.length; i++) {
       const a = apps[i]!;
       const t = vc.t;
-      if (appNext(a, t) > t) continue;
+      if (appNext(a, t, floor) > t) continue;
       if (a.state === AppState.BLOCKED) {
         if (Atomics.load(a.wakeWords, a.wakeIndex) === 0) continue;
         Atomics.store(a.wakeWords, a.wakeIndex, 0);
