@@ -117,12 +117,13 @@ export class VSync {
 
   /**
    * A pusher, after making a stamped item visible to worker `w`: `w`'s bound is at most `t` until
-   * `w` has absorbed it. Cheap when `w`'s bound is already lower.
+   * `w` has absorbed it. Cheap when a value at most `t` already waits to be absorbed (`w` will
+   * recompute from its inputs, which include this item, before its bound can rise).
    */
   lower(w: number, t: number): void {
     if (w === this.me) return;
     const fi = w * F_STRIDE;
-    if (this.bound[fi]! <= t && this.lowered[fi]! <= t) return;
+    if (this.lowered[fi]! <= t) return;
     this.lockOf(w);
     if (t < this.lowered[fi]!) this.lowered[fi] = t;
     this.unlockOf(w);

@@ -1,23 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnCli } from './spawn-cli.js';
 
-const bin = fileURLToPath(new URL('../../bin/homa-emu.js', import.meta.url));
-
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-    p.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (...args: string[]) => spawnCli({}, ...args);
 
 /** A small cluster, short run (emulated ms: the default clock is virtual): cheap enough for a test, long enough to complete RPCs. */
 const SMALL = ['--hosts', '2', '--cores', '2', '--gbps', '0.5', '--duration-ms', '2', '--warmup-ms', '0.5'];

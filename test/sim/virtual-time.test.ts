@@ -8,11 +8,9 @@
  * loops (HOMA_EMU_TEST_JITTER) change the wall time, not the figures. No assertion depends on the
  * host's speed.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
 import { runWorld } from '../../src/run/orchestrator.js';
@@ -21,22 +19,12 @@ import { LockStat } from '../../src/shm/lock.js';
 import { resolveCosts } from '../../src/cpu/cost-profile.js';
 import { unloadedRttPath } from '../../src/homa/cost-path.js';
 import { compiledUrl } from '../../src/util/paths.js';
+import { spawnCli } from '../cli/spawn-cli.js';
 
 const mdlWorld = compiledUrl(import.meta.url, '../workers/mdl-world.js').href;
 const lockWorld = compiledUrl(import.meta.url, '../workers/lock-world.js').href;
-const bin = fileURLToPath(new URL('../../bin/homa-emu.js', import.meta.url));
 
-function cli(env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-    p.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = spawnCli;
 
 describe('virtual time: queueing theory', () => {
   // D = 1 us of work per arrival; rate rho per us. M/D/1 mean wait = rho * D / (2 (1 - rho)).
