@@ -124,9 +124,12 @@ describe('runCoreLoop', () => {
 
   it('charges injected stalls to the stall role, separately from stolen time', () => {
     const e = setup();
-    // The first stall is due 2 ms from now: after the measured window has started.
-    const stalls = new StallSchedule(parseStalls('core=0,ms=1,every=1000,offset=0', 1, 1), 0, nowNs() + 2e6, 1);
-    const driver = new Driver(Role.NAPI, 'napi', e.ctl, 1, 5000, 1000);
+    // The first stall is due 20 ms from now: after the measured window has started (the first
+    // pass starts it), however late a loaded host starts the loop; the run stops once it was seen.
+    const stalls = new StallSchedule(parseStalls('core=0,ms=1,every=1000,offset=0', 1, 1), 0, nowNs() + 20e6, 1);
+    const driver = new Driver(Role.NAPI, 'napi', e.ctl, 1, 1_000_000, 1000, () => {
+      if (e.coreStats[CoreStat.STALLS]! > 0) Atomics.store(e.ctl, Ctl.PHASE, Phase.STOP);
+    });
     runCoreLoop({ ...e, globalCore: 0, stalls }, [driver], []);
     expect(e.coreStats[CoreStat.STALLS]!).toBe(1);
     expect(e.coreStats[CoreStat.ROLE_NS + Role.STALL]!).toBeGreaterThanOrEqual(1e6);
