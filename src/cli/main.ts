@@ -24,7 +24,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkOutputPath, type OutputKind } from '../config/output-path.js';
 import { emulate, SCHEMA_VERSION, type EmulateResult } from '../run/emulate.js';
-import { checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, writeVisuals, type OutputOptions, type VariantRuns } from '../run/outputs.js';
+import { TT_DEFAULT_EVENTS, checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, writeVisuals, type OutputOptions, type VariantRuns } from '../run/outputs.js';
 import { RunInterrupted } from '../run/interrupt.js';
 import { formatReport } from '../metrics/report.js';
 import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-files.js';
@@ -210,12 +210,17 @@ export function buildProgram(): Command {
     .option('--exp <name>', 'experiment name of the cperf files (letters, digits, _ and .; default homa_<workload>)')
     .option('--metrics <dir>', 'write per host a /proc/net/homa_metrics snapshot for util/metrics.py: nodeH.homa_metrics and nodeH.homa_metrics.prev')
     .option('--plot <dir>', 'write the plots as SVG into DIR (slowdown, short-message RTT CCDF, per-core roles, hand-off CDFs, lock wait)')
-    .option('--html <file>', 'write an HTML report with every plot');
+    .option('--html <file>', 'write an HTML report with every plot')
+    .option('--tt <dir>', "write per host a time trace nodeH.tt in the kernel's timetrace text, for HomaModule's util/tthoma.py (turns on --tt-events)")
+    .option('--trace <file>', 'write a Chrome/Perfetto trace (JSON): per core units of work, lock waits, hand-off arrows, counters (turns on --tt-events)');
   addConfigOptions(run, ['cluster', 'cpu', 'run', 'net', 'homa', 'policy', 'workload', 'fault']);
   run.addHelpText('after', cperfHelp());
   run.action(async (opts: Record<string, unknown>) => {
     checkOutputs(opts, RUN_OUTPUTS);
-    const cfg = await prepareConfig(partialFromCli(opts));
+    const partial = partialFromCli(opts);
+    // --tt / --trace need the rings: on at 65536 events per core unless --tt-events says otherwise.
+    if ((typeof opts['tt'] === 'string' || typeof opts['trace'] === 'string') && partial['ttEvents'] === undefined) partial['ttEvents'] = TT_DEFAULT_EVENTS;
+    const cfg = await prepareConfig(partial);
     const outputs = outputOptions(opts);
     checkOutputOptions(cfg, outputs);
     const progress = new ProgressLine();
@@ -347,12 +352,12 @@ function liveRpcsDone(sab: SharedArrayBuffer, desc: LayoutDesc): number {
 
 /** The output options of `run` and what each names (checked before the run by checkOutputPath). */
 export const RUN_OUTPUTS: ReadonlyArray<readonly [string, OutputKind]> = [['json', 'file'], ['rtts', 'dir'], ['data', 'dir'],
-  ['metrics', 'dir'], ['plot', 'dir'], ['html', 'file']];
+  ['metrics', 'dir'], ['plot', 'dir'], ['html', 'file'], ['tt', 'dir'], ['trace', 'file']];
 
 /** The file options of `run` (and those `compare` shares). */
 function outputOptions(opts: Record<string, unknown>): OutputOptions {
   const str = (k: string): string | undefined => (typeof opts[k] === 'string' ? opts[k] : undefined);
-  return { json: str('json'), rtts: str('rtts'), data: str('data'), exp: str('exp'), metrics: str('metrics'), plot: str('plot'), html: str('html') };
+  return { json: str('json'), rtts: str('rtts'), data: str('data'), exp: str('exp'), metrics: str('metrics'), plot: str('plot'), html: str('html'), tt: str('tt'), trace: str('trace') };
 }
 
 class UsageError extends Error {

@@ -19,6 +19,7 @@ export interface EmuConfig {
   pacerCore: number; timerCore: number;
   idleMode: IdleMode; idleSpinUsecs: number; parkTimeoutUsecs: number; appSliceUsecs: number;
   stolenThresholdUsecs: number; cpuKhz: number; ringSlots: number;
+  ttEvents: number; ttWindowUs: number; ttTrigger: 'end' | 'slowest-short';
   clock: 'virtual' | 'wall'; costProfile: string; costScale: number; syncWindowNs: number; deterministic: boolean; maxWallS: number;
   durationMs: number; warmupMs: number; dilation: number; seed: number; watchdogMs: number;
   linkMbps: number; mtu: number; propDelayUsecs: number; rss: 'ip' | 'ip-ports'; lossRate: number;

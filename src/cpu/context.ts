@@ -86,3 +86,11 @@ export interface AppThread {
    */
   nextNs?(now: number): number;
 }
+
+/** What the core loop records into a core's time trace (src/metrics/timetrace.ts implements it). */
+export interface CoreTrace {
+  /** A unit of work in role `role` ran on this core from `startNs` to `endNs` (the loop's clock). */
+  unit(startNs: number, endNs: number, role: number): void;
+  /** The core had nothing to do from `startNs` to `endNs`. */
+  idle(startNs: number, endNs: number): void;
+}

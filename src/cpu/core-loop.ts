@@ -16,7 +16,7 @@ import type { EmuConfig } from '../config/config.js';
 import type { Doorbells } from '../shm/doorbell.js';
 import type { LockTable } from '../shm/lock.js';
 import { nowNs } from '../shm/clock.js';
-import { AppState, Role, type AppThread, type CoreAccount, type KernelContext, type RoleId } from './context.js';
+import { AppState, Role, type AppThread, type CoreAccount, type CoreTrace, type KernelContext, type RoleId } from './context.js';
 import { CoreStat, CORE_STAT_FIELDS, Ctl, Phase } from './control.js';
 import type { StallSchedule } from './faults.js';
 
@@ -41,6 +41,8 @@ export interface CoreLoopEnv {
   /** The worker's clock object: in wall mode it carries the latest wall reading, for stamps. */
   readonly vc?: { t: number };
   onMeasureStart?(now: number): void;
+  /** Time trace (--tt/--trace): units of work and idle gaps are recorded into it (runtime clock ns). */
+  readonly trace?: CoreTrace | null;
 }
 
 class Account implements CoreAccount {
@@ -123,6 +125,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
   const sliceNs = cfg.appSliceUsecs * 1000 * cfg.dilation;
   const stolenNs = cfg.stolenThresholdUsecs * 1000;
   const vc = env.vc ?? null;
+  const trace = env.trace ?? null;
 
   let phase = Atomics.load(ctl, Ctl.PHASE);
   let activeApps = countActive(apps);
@@ -160,6 +163,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
     }
     if (gap > stats[base + CoreStat.MAX_GAP_NS]!) stats[base + CoreStat.MAX_GAP_NS] = gap;
     mark = now;
+    const passStart = now;
     stats[base + CoreStat.PASSES]!++;
 
     if (env.stalls !== null) {
@@ -181,6 +185,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
       if (w > 0) {
         const t = nowNs();
         roleNs[ctx.role]! += t - mark;
+        if (trace !== null) trace.unit(mark, t, ctx.role);
         mark = now = t;
         work += w;
       }
@@ -198,6 +203,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
         if (w > 0) {
           const t = nowNs();
           roleNs[Role.APP]! += t - mark;
+          if (trace !== null) trace.unit(mark, t, Role.APP);
           mark = now = t;
           work += w;
         }
@@ -212,6 +218,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
 
     if (work > 0) {
       stats[base + CoreStat.WORK_UNITS]! += work;
+      if (trace !== null && idleSince >= 0) trace.idle(idleSince, passStart);
       idleSince = -1;
       continue;
     }

@@ -19,7 +19,7 @@
 import type { EmuConfig } from '../config/config.js';
 import type { Doorbells } from '../shm/doorbell.js';
 import type { LockTable } from '../shm/lock.js';
-import { AppState, Role, type AppThread, type CoreAccount, type KernelContext, type RoleId } from './context.js';
+import { AppState, Role, type AppThread, type CoreAccount, type CoreTrace, type KernelContext, type RoleId } from './context.js';
 import { CoreStat, CORE_STAT_FIELDS, Ctl, Phase } from './control.js';
 import type { StallSchedule } from './faults.js';
 import { countActive } from './core-loop.js';
@@ -47,6 +47,8 @@ export interface VirtualLoopEnv {
   /** Test hook: random wall-clock sleeps in this loop (host independence tests). */
   readonly jitter?: { seed: number; maxMs: number; every: number } | null;
   onMeasureStart?(now: number): void;
+  /** Time trace (--tt/--trace): units of work and idle gaps are recorded into it. */
+  readonly trace?: CoreTrace | null;
 }
 
 /** Passes a blocked worker spins before parking (when spinning is allowed at all). */
@@ -108,6 +110,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
   const scale = vc.costs.scale;
   const ring = (w: number): void => doorbells.wake(w);
   const jit = env.jitter ?? null;
+  const trace = env.trace ?? null;
   const det = sync.deterministic;
   const stopped = (): boolean => Atomics.load(ctl, Ctl.PHASE) >= Phase.STOP;
   const jitState = new Int32Array([jit !== null ? (jit.seed * 2654435761 + me * 97 + 1) | 0 || 1 : 1]);
@@ -219,6 +222,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
       } else {
         roleNs[gapRole]! += next - now;
       }
+      if (!runnable && trace !== null) trace.idle(now, next);
       vc.t = next;
       if (!runnable) vc.idleEnd = next;
     } else if (!measuring && now >= warmupNs) {
@@ -231,6 +235,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
       if (d > 0) {
         vc.t += d;
         roleNs[Role.STALL]! += d;
+        if (trace !== null) trace.unit(vc.t - d, vc.t, Role.STALL);
         lastRole = Role.STALL;
         stats[base + CoreStat.STALLS]!++;
         if (det) sync.releaseTurn();
@@ -248,7 +253,10 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
       const w = ctx.run(t, acct);
       if (timeUnits && w > 0 && (measuredCosts || vc.t === t)) vc.t += (performance.now() - w0) * 1e6 * scale;
       roleNs[ctx.role]! += vc.t - t;
-      if (vc.t > t) lastRole = ctx.role;
+      if (vc.t > t) {
+        lastRole = ctx.role;
+        if (trace !== null) trace.unit(t, vc.t, ctx.role);
+      }
       work += w;
     }
     for (let i = 0; i < apps.length; i++) {
@@ -266,7 +274,10 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
       if (timeUnits && w > 0 && (measuredCosts || vc.t === t)) vc.t += (performance.now() - w0) * 1e6 * scale;
       stats[base + CoreStat.APP_STEPS]!++;
       roleNs[Role.APP]! += vc.t - t;
-      if (vc.t > t) lastRole = Role.APP;
+      if (vc.t > t) {
+        lastRole = Role.APP;
+        if (trace !== null) trace.unit(t, vc.t, Role.APP);
+      }
       work += w;
     }
     if (apps.length > 0) {

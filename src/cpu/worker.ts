@@ -98,12 +98,13 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
         stalls: stalls !== null && stalls.active ? stalls : null, appsPreCounted: true, appsPreCountedN: appsCounted,
         warmupNs: cfg.warmupMs * 1e6, endNs: (cfg.warmupMs + cfg.durationMs) * 1e6, hostCpus: task.hostCpus,
         jitter: jitterFromEnv(), measureUncharged: world.costModel !== true, onMeasureStart: setup.onMeasureStart?.bind(setup),
+        trace: setup.trace ?? null,
       }, setup.contexts, setup.apps);
     } else {
       runCoreLoop({
         cfg, globalCore, ctl, coreStats, doorbells, locks, vc,
         stalls: stalls !== null && stalls.active ? stalls : null, fabric, appsPreCounted: true, appsPreCountedN: appsCounted,
-        onMeasureStart: setup.onMeasureStart?.bind(setup),
+        onMeasureStart: setup.onMeasureStart?.bind(setup), trace: setup.trace ?? null,
       }, setup.contexts, setup.apps);
     }
     if (fabric && virtual) {

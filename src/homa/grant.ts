@@ -16,6 +16,7 @@
  * (promote_queued: the peer with the fewest active RPCs, ties by SRPT order). Fields
  * grantState/activeSlot/grantNext/grantPrev and the grant.* columns belong to the grant lock.
  */
+import { TT_SEND_GRANT } from '../metrics/timetrace.js';
 import { H, HEADER_WORDS, PktType } from '../wire/packet.js';
 import { HOMA_MAX_GRANTS, LINE } from './layout.js';
 import { GrantState, RpcState, type Homa } from './homa.js';
@@ -298,6 +299,7 @@ export function trySend(hm: Homa, g: number, checkNeedy: boolean): number {
   hm.rInPrio[g] = prio;
   hm.count(M.grants);
   hm.count(M.grant_bytes, grant);
+  if (hm.tt !== null) hm.tt.record(hm.vc.t, TT_SEND_GRANT, hm.rId[g]!, granted + grant, prio, grant);
   return buildGrant(hm, g, prio);
 }
 

@@ -38,6 +38,7 @@ import {
 import { NUM_METRICS } from './metrics.js';
 import { newHistogram, type Histogram } from '../metrics/histo.js';
 import { LatencyTally } from './latency.js';
+import type { TimeTrace } from '../metrics/timetrace.js';
 
 /** Stream id of the wake-up placement draws in `Rng.derive(seed, host, core, id)`. */
 const PLACEMENT_STREAM = 0x57414b45;
@@ -252,6 +253,8 @@ export class Homa {
    * the `now` the caller passed.
    */
   vc: VClock = new VClock(false, zeroCosts());
+  /** This core's time trace (--tt/--trace), or null: every recording site tests it first. */
+  tt: TimeTrace | null = null;
   /** Column pkt.vt: per packet slot, the virtual time stamp of its current hop. */
   readonly pktVt: Float64Array;
   /** homa->timer_ticks: timer passes run on this host so far (written by the timer context only). */

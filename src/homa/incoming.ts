@@ -14,6 +14,7 @@
  * payload into the message pages with the lock released, frees them, and relocks. Every packet that arrives is counted by type and
  * every packet slot is freed exactly once.
  */
+import { TT_RESEND_RX, TT_RESEND_TX, TT_SOFTIRQ_DATA, TT_SOFTIRQ_GRANT, hostAddr } from '../metrics/timetrace.js';
 import {
   ACK_IDS, DATA_FLAG_RETRANSMIT, H, HEADER_WORDS, PktType, UNKNOWN_FLAG_NO_SOCKET,
 } from '../wire/packet.js';
@@ -123,6 +124,7 @@ function sendResend(hm: Homa, g: number, offset: number, length: number, now: nu
   const slot = allocControl(hm, PktType.RESEND, hm.rPeer[g]!, hm.sPort[hm.rSock[g]!]!, hm.rDport[g]!, hm.rId[g]!);
   if (slot < 0) return;
   const b = slot * HW;
+  if (hm.tt !== null) hm.tt.record(now, TT_RESEND_TX, hm.rId[g]!, hostAddr(hm.rPeer[g]!), offset, length);
   hm.pktHdr[b + H.OFFSET] = offset;
   hm.pktHdr[b + H.INCOMING_OR_LENGTH] = length;
   hm.pktHdr[b + H.FLAGS_OR_PRIO] = hm.numPriorities - 1;
@@ -153,6 +155,8 @@ export function requestRetrans(hm: Homa, g: number, now: number): void {
 function dataPkt(hm: Homa, g: number, p: number, now: number): void {
   const hdr = hm.pktHdr;
   const b = p * HW;
+  const tt = hm.tt;
+  if (tt !== null) tt.record(now, TT_SOFTIRQ_DATA, hm.rId[g]!, hostAddr(hm.rPeer[g]!), hdr[b + H.OFFSET]!, hdr[b + H.MSG_LEN]!);
   const isClient = (hm.rId[g]! & 1) === 0;
   const st = hm.rState[g]!;
   if (isClient) {
@@ -195,6 +199,11 @@ function dataPkt(hm: Homa, g: number, p: number, now: number): void {
 /** A GRANT for RPC g (its sender side): raise granted, transmit. */
 function grantPkt(hm: Homa, g: number, p: number, now: number): void {
   const b = p * HW;
+  const tt = hm.tt;
+  if (tt !== null) {
+    const off = hm.pktHdr[b + H.OFFSET]!;
+    tt.record(now, TT_SOFTIRQ_GRANT, hm.rId[g]!, off, hm.pktHdr[b + H.FLAGS_OR_PRIO]!, off - hm.rOutGranted[g]!);
+  }
   hm.rSilent[g] = 0;
   if (hm.rState[g] === RpcState.OUTGOING && hm.rOutLen[g]! >= 0) {
     let off = hm.pktHdr[b + H.OFFSET]!;
@@ -225,6 +234,7 @@ function resendPkt(hm: Homa, g: number, p: number, now: number): void {
   const length = hdr[b + H.INCOMING_OR_LENGTH]!;
   const prio = hdr[b + H.FLAGS_OR_PRIO]!;
   hm.pktPool.free(p);
+  if (hm.tt !== null) hm.tt.record(now, TT_RESEND_RX, hm.rId[g]!, off, length, prio);
   const isClient = (hm.rId[g]! & 1) === 0;
   const len = hm.rOutLen[g]!;
   if ((!isClient && hm.rState[g] !== RpcState.OUTGOING) || len < 0) {

@@ -15,6 +15,7 @@
  * the kernel's private interests (HOMA_SENDMSG_PRIVATE) are not emulated; a client thread that
  * waits for its own response owns its socket instead.
  */
+import { TT_RPC_HANDOFF, TT_RPC_QUEUED } from '../metrics/timetrace.js';
 import { waiterIndexOf, waiterInsert, waiterRemoveAt } from '../policy/interest.js';
 import { PlacementMode, placeWakeup } from '../policy/placement.js';
 import { HOMA_MAX_SOCKETS } from './layout.js';
@@ -51,6 +52,7 @@ export function rpcHandoff(hm: Homa, g: number, now: number): void {
     Atomics.store(hm.tGen, t, hm.rGen[g]!);
     Atomics.store(hm.tRpc, t, g);
     hm.locks.unlock(sl);
+    if (hm.tt !== null) hm.tt.record(hm.stamp(now), TT_RPC_HANDOFF, hm.rId[g]!, hm.sPort[sockG]!, 0, 0);
     hm.count(M.handoffs_thread_waiting);
     if (idx !== 0) hm.count(M.handoffs_alt_thread);
     let dest = core;
@@ -70,6 +72,7 @@ export function rpcHandoff(hm: Homa, g: number, now: number): void {
   }
   readyAppend(hm, sockG, g);
   hm.locks.unlock(sl);
+  if (hm.tt !== null) hm.tt.record(hm.stamp(now), TT_RPC_QUEUED, hm.rId[g]!, hm.sPort[sockG]!, 0, 0);
   hm.count(M.ready_list_adds);
 }
 

@@ -12,6 +12,7 @@
  * (counted). After a non-bypass pass GRO helps the pacer when the NIC backlog is below half the
  * limit (homa_pacer_check).
  */
+import { TT_GRO_CTL, TT_GRO_DATA, TT_GRO_GRANT, TT_GRO_HANDOFF, hostAddr } from '../metrics/timetrace.js';
 import type { CoreAccount, KernelContext } from '../cpu/context.js';
 import { Role } from '../cpu/context.js';
 import { ns32 } from '../shm/clock.js';
@@ -114,6 +115,15 @@ export class NapiContext implements KernelContext {
     hdr[b + H.T_GRO] = ns32(now);
     hdr[b + H.NEXT] = -1;
     const type = hdr[b + H.TYPE]!;
+    const tt = hm.tt;
+    if (tt !== null) {
+      if (type === PktType.DATA || type === PktType.GRANT) {
+        tt.record(now, type === PktType.DATA ? TT_GRO_DATA : TT_GRO_GRANT, hostAddr(hdr[b + H.SRC_HOST]!),
+          hdr[b + H.SENDER_ID]! ^ 1, hdr[b + H.OFFSET]!, hdr[b + H.PRIORITY]!);
+      } else {
+        tt.record(now, TT_GRO_CTL, hostAddr(hdr[b + H.SRC_HOST]!), hdr[b + H.SENDER_ID]! ^ 1, type, 0);
+      }
+    }
     let bypass = false;
     if (type === PktType.DATA && shouldBypassData(hm.gro, busy, hdr[b + H.SEG_BYTES]!, hdr[b + H.MSG_LEN]!)) {
       hm.count(M.gro_data_bypasses);
@@ -151,6 +161,7 @@ export class NapiContext implements KernelContext {
     const target = steerBatch(hm.steering, hm.gro.sameCoreForSingle, hm.core, count, hash, now, hm.off, hm.busyNs);
     hm.count(M.gro_batches);
     hm.count(M.gro_batch_packets, count);
+    if (hm.tt !== null) hm.tt.record(now, TT_GRO_HANDOFF, target, 0, 0, 0);
     // The batch reaches its SoftIRQ core after the IPI (none when it stays on this core).
     if (hm.vc.virtual) hm.pktVt[head] = hm.vc.t + (target !== hm.core ? hm.vc.costs.softirqIpi : 0);
     if (!hm.softirqRings[target]!.push(head)) {

@@ -16,6 +16,7 @@
  * push (a ring push) happens with the RPC lock held instead of releasing it around
  * ip_queue_xmit.
  */
+import { TT_IP_XMIT, TT_NIC_DATA, TT_NIC_GRANT, TT_RETRANSMIT, TT_SEND_DATA, hostAddr } from '../metrics/timetrace.js';
 import { ns32, ns32Diff } from '../shm/clock.js';
 import { DATA_FLAG_RETRANSMIT, H, HEADER_WORDS, PktType, setCommonHeader, wireBytes } from '../wire/packet.js';
 import { LINE } from './layout.js';
@@ -54,6 +55,16 @@ export function xmitPacket(hm: Homa, slot: number, now: number): void {
   // homa_qdisc charges control packets to the link-idle estimate without a limit.
   if (hm.qdisc && type !== PktType.DATA) checkNicQ(hm, hm.pktHdr[slot * HEADER_WORDS + H.WIRE_BYTES]!, now, true);
   hm.count(M.PKTS_SENT + type - PktType.DATA);
+  const tt = hm.tt;
+  if (tt !== null && (type === PktType.DATA || type === PktType.GRANT)) {
+    const b = slot * HEADER_WORDS;
+    if (type === PktType.DATA) {
+      tt.record(hm.stamp(now), TT_IP_XMIT, hm.pktHdr[b + H.WIRE_BYTES]!, hostAddr(hm.pktHdr[b + H.DST_HOST]!),
+        hm.pktHdr[b + H.SENDER_ID]!, hm.pktHdr[b + H.OFFSET]!);
+    }
+    tt.record(hm.stamp(now), type === PktType.DATA ? TT_NIC_DATA : TT_NIC_GRANT, hostAddr(hm.pktHdr[b + H.DST_HOST]!),
+      hm.pktHdr[b + H.SENDER_ID]!, hm.pktHdr[b + H.OFFSET]!, 0);
+  }
   if (hm.nic === null || !hm.nic.xmit(slot, now)) hm.count(M.tx_ring_full);
 }
 
@@ -250,6 +261,7 @@ export function xmitData(hm: Homa, g: number, force: boolean, now: number, isPac
     const prio = off < hm.rOutUnsched[g]! ? unschedPriority(hm, hm.rPeer[g]!, len) : hm.rOutSchedPrio[g]!;
     buildData(hm, g, slot, off, n, prio, hm.rOutUnsched[g]!, 0);
     hm.rOutNext[g] = off + n;
+    if (hm.tt !== null) hm.tt.record(hm.stamp(now), TT_SEND_DATA, hm.rId[g]!, off, n, 0);
     if (isPacer) {
       hm.count(M.pacer_packets);
       hm.count(M.pacer_bytes, wireBytes(PktType.DATA, n));
@@ -282,6 +294,7 @@ export function resendData(hm: Homa, g: number, start: number, end: number, prio
     const wire = wireBytes(PktType.DATA, n);
     checkNicQ(hm, wire, now, true);
     buildData(hm, g, slot, off, n, prio, end, DATA_FLAG_RETRANSMIT);
+    if (hm.tt !== null) hm.tt.record(hm.stamp(now), TT_RETRANSMIT, off, n, hm.rId[g]!, 0);
     hm.count(M.resent_packets);
     xmitPacket(hm, slot, now);
     sent++;

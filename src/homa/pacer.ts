@@ -15,6 +15,7 @@
  * xmitData. GRO calls `pacerXmit` as a helper when the backlog is below half the limit
  * (homa_pacer_check; the qdisc's helper uses the same threshold).
  */
+import { TT_CTR_NIC_BACKLOG, TT_CTR_THROTTLED, TT_PACER_XMIT } from '../metrics/timetrace.js';
 import type { CoreAccount, KernelContext } from '../cpu/context.js';
 import { Role } from '../cpu/context.js';
 import { LINE } from './layout.js';
@@ -242,6 +243,12 @@ export function pacerXmit(hm: Homa, now: number, help = false): number {
     if (hm.rGen[g] !== gen || (Atomics.load(hm.rFlags, g) & RpcFlag.THROTTLED) === 0) {
       hm.locks.unlock(lk);
       continue;
+    }
+    const tt = hm.tt;
+    if (tt !== null) {
+      tt.record(hm.stamp(now), TT_PACER_XMIT, hm.rId[g]!, hm.sPort[hm.rSock[g]!]!, hm.rOutNext[g]!, hm.rOutLen[g]! - hm.rOutNext[g]!);
+      tt.record(hm.stamp(now), TT_CTR_THROTTLED, Atomics.load(hm.pThrCount, h * LINE), 0, 0, 0);
+      tt.record(hm.stamp(now), TT_CTR_NIC_BACKLOG, Math.min(nicBacklogNs(hm, now), 0x7fffffff), 0, 0, 0);
     }
     const n = xmitData(hm, g, true, now, true);
     const st = hm.rState[g]!;

@@ -13,6 +13,10 @@
  * histograms in emulated ns: GRO->SoftIRQ per packet taken from the backlog (now - H.T_GRO),
  * SoftIRQ->app per hand-off an app thread picks up (now - rpc.handoffNs, stamped by rpcHandoff).
  */
+import {
+  TT_CTR_SOFTIRQ_BACKLOG, TT_RECVMSG_DONE, TT_RECVMSG_START, TT_SENDMSG_DONE, TT_SENDMSG_REQUEST, TT_SENDMSG_RESPONSE,
+  TT_SOFTIRQ_START, TT_WAIT_FOUND_HANDOFF, TT_WAIT_FOUND_QUEUE, hostAddr,
+} from '../metrics/timetrace.js';
 import type { CoreAccount, KernelContext } from '../cpu/context.js';
 import { Role } from '../cpu/context.js';
 import { H, HEADER_WORDS, PktType } from '../wire/packet.js';
@@ -41,6 +45,7 @@ export const SOFTIRQ_BATCHES_PER_RUN = 16;
 export function homaSoftirq(hm: Homa, head: number, now: number): number {
   const hdr = hm.pktHdr;
   hm.off.noteSoftirqStart(hm.core, now);
+  if (hm.tt !== null) hm.tt.record(now, TT_SOFTIRQ_START, 0, 0, 0, 0);
   hm.count(M.softirq_calls);
   let rest = -1;
   let restTail = -1;
@@ -128,6 +133,7 @@ export class SoftirqContext implements KernelContext {
     const hdr = hm.pktHdr;
     const tally = hm.handoffTally.groToSoftirq;
     const dilation = hm.cfg.dilation;
+    if (hm.tt !== null) hm.tt.record(hm.stamp(now), TT_CTR_SOFTIRQ_BACKLOG, ring.size(), 0, 0, 0);
     if (vc.virtual) {
       // Batches in ring order, each once its stamp (GRO time + IPI) has come.
       for (let i = 0; i < SOFTIRQ_BATCHES_PER_RUN; i++) {
@@ -184,6 +190,8 @@ export function homaSendRequest(hm: Homa, sockG: number, dstHost: number, dstPor
   hm.off.noteAppActive(hm.core, now);
   const g = rpcAllocClient(hm, sockG, dstHost, dstPort, now);
   if (g < 0) return g;
+  const tt = hm.tt;
+  if (tt !== null) tt.record(start, TT_SENDMSG_REQUEST, hostAddr(dstHost), dstPort, hm.rId[g]!, len);
   const lk = hm.rpcLock(g);
   hm.locks.unlock(lk);
   if (!loadMessage(hm, g, lk, len, src)) return -HomaErr.ENOMEM;
@@ -192,6 +200,7 @@ export function homaSendRequest(hm: Homa, sockG: number, dstHost: number, dstPor
   hm.rStartNs[g] = start;
   xmitData(hm, g, false, now);
   hm.locks.unlock(lk);
+  if (tt !== null) tt.record(hm.stamp(now), TT_SENDMSG_DONE, hm.rId[g]!, 0, 0, 0);
   hm.count(M.client_requests_started);
   hm.count(M.sent_msg_bytes, len);
   return g;
@@ -227,6 +236,8 @@ export function homaReply(hm: Homa, g: number, len: number, src: PayloadSource, 
     return bad !== 0 ? bad : -HomaErr.EINVAL;
   }
   const vc = hm.vc;
+  const tt = hm.tt;
+  if (tt !== null) tt.record(hm.stamp(now), TT_SENDMSG_RESPONSE, hm.rId[g]!, hm.sPort[hm.rSock[g]!]!, 0, len);
   if (vc.virtual) { vc.t += vc.costs.homaSend + vc.costs.copyInPerByte * len; now = vc.t; }
   hm.off.noteAppActive(hm.core, now);
   if (!loadMessage(hm, g, lk, len, src)) return -HomaErr.ENOMEM;
@@ -237,6 +248,7 @@ export function homaReply(hm: Homa, g: number, len: number, src: PayloadSource, 
   msgOutInit(hm, g, len, now);
   xmitData(hm, g, false, now);
   hm.locks.unlock(lk);
+  if (tt !== null) tt.record(hm.stamp(now), TT_SENDMSG_DONE, hm.rId[g]!, 0, 0, 0);
   hm.count(M.server_responses_started);
   hm.count(M.sent_msg_bytes, len);
   return 0;
@@ -246,6 +258,10 @@ export function homaReply(hm: Homa, g: number, len: number, src: PayloadSource, 
 export class RecvState {
   /** Registered on the socket's waiter list. */
   registered = false;
+  /** Time trace: a recvmsg is under way (its start recorded), how the RPC was found (1 hand-off, 2 ready list), whether it waited. */
+  ttStarted = false;
+  ttVia = 0;
+  ttWaited = 0;
   constructor(readonly sockG: number, readonly t: number, readonly core: number) {}
 }
 
@@ -257,6 +273,12 @@ export class RecvState {
 export function homaRecv(hm: Homa, rs: RecvState, now: number): number {
   now = hm.stamp(now);
   hm.off.noteAppActive(rs.core, now);
+  const tt = hm.tt;
+  if (tt !== null && !rs.ttStarted) {
+    rs.ttStarted = true;
+    rs.ttWaited = 0;
+    tt.record(now, TT_RECVMSG_START, hm.sPort[rs.sockG]!, rs.t, 0, 0);
+  }
   // After copying part of a message, or finding a stale hand-off, try again: take the next ready
   // RPC or register as waiting. Every retry consumed a hand-off or a ready-list entry.
   for (let round = 0; round < 64; round++) {
@@ -264,6 +286,17 @@ export function homaRecv(hm: Homa, rs: RecvState, now: number): number {
     if (r !== -2) {
       // recvmsg's fixed cost for a message returned (the copy-out is charged per byte as it copies).
       if (r >= 0 && hm.vc.virtual) hm.vc.t += hm.vc.costs.homaRecv;
+      if (tt !== null) {
+        if (r >= 0) {
+          const t = hm.stamp(now);
+          tt.record(t, rs.ttVia === 1 ? TT_WAIT_FOUND_HANDOFF : TT_WAIT_FOUND_QUEUE, hm.rId[r]!, rs.t, hm.sPort[rs.sockG]!, rs.ttWaited);
+          const len = hm.rInLen[r]!;
+          tt.record(t, TT_RECVMSG_DONE, len > 0 ? len : 0, hm.rId[r]!, 0, 0);
+          rs.ttStarted = false;
+        } else {
+          rs.ttWaited = 1;
+        }
+      }
       return r;
     }
   }
@@ -290,12 +323,14 @@ function recvOnce(hm: Homa, rs: RecvState, now: number): number {
     // of tRpc above makes tGen's value visible to a plain load.
     hm.tRpc[t] = -1;
     rs.registered = false;
+    rs.ttVia = 1;
     gen = hm.tGen[t]!;
   } else {
     if (rs.registered) return -1;
     const sl = hm.socketLock(rs.sockG);
     hm.locks.lock(sl);
     g = readyPop(hm, rs.sockG);
+    rs.ttVia = 2;
     gen = g >= 0 ? hm.rGen[g]! : 0;
     if (g < 0) rs.registered = registerInterest(hm, rs.sockG, t, rs.core);
     hm.locks.unlock(sl);

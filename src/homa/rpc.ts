@@ -11,6 +11,7 @@
  * A slot's `gen` changes at every allocation so a stale index (held across a lock release) can
  * be detected.
  */
+import { TT_RPC_END } from '../metrics/timetrace.js';
 import { H, HEADER_WORDS } from '../wire/packet.js';
 import { HOMA_RPC_BUCKETS, LINE } from './layout.js';
 import { GrantState, HomaErr, RpcFlag, RpcState, type Homa } from './homa.js';
@@ -195,6 +196,7 @@ export function rpcEnd(hm: Homa, g: number, lk: number): void {
   if (st === RpcState.DEAD || st === RpcState.FREE) return;
   hm.rState[g] = RpcState.DEAD;
   hm.count(M.rpcs_ended);
+  if (hm.tt !== null) hm.tt.record(hm.vc.t, TT_RPC_END, hm.rId[g]!, hm.sPort[hm.rSock[g]!]!, 0, 0);
   const gen = hm.rGen[g]!;
   if (hm.rGrantState[g] !== GrantState.NONE) grantEndRpc(hm, g, lk);
   if (hm.rGen[g] !== gen) return;

@@ -15,6 +15,7 @@
  * while receiving its request, is ended). A tick also serves needy grants left over by ended
  * RPCs (emulator addition).
  */
+import { TT_TIMER_START } from '../metrics/timetrace.js';
 import type { CoreAccount, KernelContext } from '../cpu/context.js';
 import { Role } from '../cpu/context.js';
 import { PktType } from '../wire/packet.js';
@@ -107,6 +108,7 @@ export class TimerContext implements KernelContext {
     const hm = this.hm;
     this.ticks++;
     hm.timerTicks = (hm.timerTicks + 1) | 0;
+    if (hm.tt !== null) hm.tt.record(hm.stamp(now), TT_TIMER_START, hm.timerTicks, 0, 0, 0);
     let visited = 1;
     const end = hm.rpcBase + hm.rpcsPerHost;
     for (let g = hm.rpcBase; g < end; g++) {

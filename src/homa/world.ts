@@ -23,6 +23,7 @@ import { Ctl } from '../cpu/control.js';
 import { nowNs, nowNsInto } from '../shm/clock.js';
 import { CACHE_LINE_BYTES, column, subLayout, type ColumnDesc, type LayoutDesc } from '../shm/layout.js';
 import { encodeHistogram } from '../metrics/histo.js';
+import { TimeTrace, lockWaitIds, timetraceLayout } from '../metrics/timetrace.js';
 import {
   CpNodeCoreApps, collectCpNode, cpNodeAppsSpec, cpNodeLayout, planCpNode,
   type CpNodeAppsSpec, type CpNodeCoreData, type CpNodeResult, type CpThreadPlan,
@@ -90,6 +91,11 @@ function appendLayout(desc: LayoutDesc, prefix: string, extra: LayoutDesc): Layo
   return { byteLength: base + extra.byteLength, columns };
 }
 
+/** Ids of the client RPCs of host h start after this (2^23 ids per host; 256 hosts fill the 31 bits). */
+export function firstRpcId(h: number): number {
+  return (h << 23) >>> 0;
+}
+
 /** Main thread: puts every shared structure in its empty state. */
 export function initHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, spec: CpNodeAppsSpec): void {
   const z = homaSizes(cfg);
@@ -103,6 +109,10 @@ export function initHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDes
     'grant.active', 'grant.listHead', 'pacer.thrHead', 'pacer.thrTail', 'sock.port', 'sock.readyHead', 'sock.readyTail',
     'sock.waiters', 'sock.waiterCores', 'sock.cbuckets', 'sock.sbuckets', 'thr.rpc']) fill(name, -1);
   fill('peer.cutoffsSentNs', -1e15);
+  // Client RPC ids start at a different range on each host, as cperf sets the next_id sysctl, so
+  // an id names one RPC across the cluster (tthoma.py matches the hosts' traces by id).
+  const nextId = column(sab, desc, 'homa.nextId', 'i32');
+  for (let h = 0; h < cfg.hosts; h++) nextId[h * (CACHE_LINE_BYTES / 4)] = firstRpcId(h);
   const lay = homaCoreLayout(cfg);
   initNet(cfg, sab, subLayout(desc, 'net'));
   // The net has netChannels(cfg) channels; with a Gen3 layout they all belong to its NAPI cores.
@@ -154,7 +164,8 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
       effectiveSteering(cfg.steering, gro);
       resolvePolicyName('thread-choice', cfg.threadChoice);
       planHomaApps(cfg, appsOf(cfg));
-      return appendLayout(homaLayout(cfg), 'cp', cpNodeLayout(cfg));
+      const desc = appendLayout(homaLayout(cfg), 'cp', cpNodeLayout(cfg));
+      return cfg.ttEvents > 0 ? appendLayout(desc, 'tt', timetraceLayout(cfg.hosts * cfg.cores, cfg.ttEvents)) : desc;
     },
     init(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc): void {
       initHoma(cfg, sab, desc, appsOf(cfg));
@@ -162,6 +173,11 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
     async setupCore(env: CoreEnv): Promise<HomaCoreSetup> {
       const { cfg, sab, desc, host, core } = env;
       const hm = new Homa(cfg, sab, desc, host, core, env.locks, env.doorbells);
+      if (cfg.ttEvents > 0) {
+        hm.tt = TimeTrace.inColumns(column(sab, desc, 'tt.times', 'f64'), column(sab, desc, 'tt.words', 'i32'),
+          column(sab, desc, 'tt.state', 'i32'), host * cfg.cores + core, cfg.ttEvents);
+        env.locks?.traceWaits(hm.tt, lockWaitIds(LOCK_CLASSES));
+      }
       hm.clock = clock;
       if (clock === nowNs) hm.clockInto = nowNsInto;
       const nic = new Nic(cfg, sab, subLayout(desc, 'net'), host, core, hm.pktPool, hm.pktHdr, env.doorbells);
@@ -214,6 +230,7 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
         cpNode: cp,
         contexts,
         apps,
+        trace: hm.tt ?? undefined,
         onMeasureStart(): void {
           // Homa's counters, cp_node's results and the hand-off latencies cover the measured
           // window; echo app results cover the whole run.

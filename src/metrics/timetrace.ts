@@ -19,10 +19,14 @@ import { toEmulatedNs, type TimeBase } from './emu-time.js';
 /** Int32 words per event: format id and four arguments. */
 export const TT_WORDS = 5;
 
-/** One event format: a name (for callers) and a printf-like text (%d %u %x %08x %%; 32-bit args). */
+/**
+ * One event format: a name (for callers) and a printf-like text (%d %u %x %08x %%; 32-bit args).
+ * Internal events (units of work, counters) feed `--trace` and are left out of the `--tt` files.
+ */
 export interface TtFormat {
   readonly name: string;
   readonly fmt: string;
+  readonly internal?: boolean;
 }
 
 /** Lock classes with wait events (src/homa/homa.ts LOCK_CLASSES). */
@@ -48,6 +52,7 @@ const TT_LOCK_CLASSES = ['client', 'server', 'socket', 'grant', 'throttle', 'pee
 export const TT_FORMATS: readonly TtFormat[] = [
   { name: 'gro_data', fmt: 'homa_gro_receive got packet from 0x%08x id %u, offset %u, priority %u' },
   { name: 'gro_grant', fmt: 'homa_gro_receive got grant from 0x%08x id %u, offset %u, priority %u' },
+  { name: 'gro_ctl', fmt: 'homa_gro_receive got packet from 0x%08x id %u, type 0x%x' },
   { name: 'gro_handoff', fmt: 'homa_gro_complete chose core %d' },
   { name: 'softirq_start', fmt: 'homa_softirq starting' },
   { name: 'softirq_data', fmt: 'incoming data packet, id %u, peer 0x%08x, offset %u/%u' },
@@ -78,10 +83,61 @@ export const TT_FORMATS: readonly TtFormat[] = [
     { name: `lock_wait_begin_${c}`, fmt: `beginning wait for ${c} lock` },
     { name: `lock_wait_end_${c}`, fmt: `ending wait for ${c} lock` },
   ]),
+  // Internal: a unit of work the core loop ran (role, emulated ns), and counter samples.
+  { name: 'unit', fmt: 'homa-emu unit role %d for %u + %u/65536 ns', internal: true },
+  { name: 'ctr_throttled', fmt: 'homa-emu throttled RPCs %d', internal: true },
+  { name: 'ctr_nic_backlog', fmt: 'homa-emu NIC backlog %d ns', internal: true },
+  { name: 'ctr_softirq_backlog', fmt: 'homa-emu SoftIRQ backlog %d batches', internal: true },
 ];
 
 /** Format ids by name: `TT.gro_data`, `TT['lock_wait_begin_socket']`, ... */
 export const TT: Readonly<Record<string, number>> = Object.freeze(Object.fromEntries(TT_FORMATS.map((f, i) => [f.name, i])));
+
+function ttId(name: string): number {
+  const id = TT[name];
+  if (id === undefined) throw new Error(`timetrace: no format ${name}`);
+  return id;
+}
+
+/** Ids of the hot-path events, as constants (a property lookup per event is avoided). */
+export const TT_GRO_DATA = ttId('gro_data');
+export const TT_GRO_GRANT = ttId('gro_grant');
+export const TT_GRO_CTL = ttId('gro_ctl');
+export const TT_GRO_HANDOFF = ttId('gro_handoff');
+export const TT_SOFTIRQ_START = ttId('softirq_start');
+export const TT_SOFTIRQ_DATA = ttId('softirq_data');
+export const TT_SOFTIRQ_GRANT = ttId('softirq_grant');
+export const TT_RPC_HANDOFF = ttId('rpc_handoff');
+export const TT_RPC_QUEUED = ttId('rpc_queued');
+export const TT_RECVMSG_START = ttId('recvmsg_start');
+export const TT_WAIT_FOUND_HANDOFF = ttId('wait_found_rpc_handoff');
+export const TT_WAIT_FOUND_QUEUE = ttId('wait_found_rpc_queue');
+export const TT_RECVMSG_DONE = ttId('recvmsg_done');
+export const TT_SENDMSG_REQUEST = ttId('sendmsg_request');
+export const TT_SENDMSG_RESPONSE = ttId('sendmsg_response');
+export const TT_SENDMSG_DONE = ttId('sendmsg_done');
+export const TT_SEND_DATA = ttId('send_data');
+export const TT_IP_XMIT = ttId('ip_xmit');
+export const TT_NIC_DATA = ttId('nic_data');
+export const TT_SEND_GRANT = ttId('send_grant');
+export const TT_NIC_GRANT = ttId('nic_grant');
+export const TT_RESEND_TX = ttId('resend_tx');
+export const TT_RESEND_RX = ttId('resend_rx');
+export const TT_RETRANSMIT = ttId('retransmit');
+export const TT_PACER_XMIT = ttId('pacer_xmit');
+export const TT_RPC_END = ttId('rpc_end');
+export const TT_TIMER_START = ttId('timer_start');
+export const TT_CORE_IDLE = ttId('core_idle');
+export const TT_CORE_BUSY = ttId('core_busy');
+export const TT_UNIT = ttId('unit');
+export const TT_CTR_THROTTLED = ttId('ctr_throttled');
+export const TT_CTR_NIC_BACKLOG = ttId('ctr_nic_backlog');
+export const TT_CTR_SOFTIRQ_BACKLOG = ttId('ctr_softirq_backlog');
+
+/** Begin-wait format id per lock class, in `TT_LOCK_CLASSES` order (the end-wait id is one more). */
+export function lockWaitIds(classes: readonly string[]): Int32Array {
+  return Int32Array.from(classes, (c) => TT[`lock_wait_begin_${c}`] ?? -1);
+}
 
 /** The IPv4 address homa-emu prints for a host (10.0.0.(host+1)), as a 32-bit number. */
 export function hostAddr(host: number): number {
@@ -164,6 +220,20 @@ export class TimeTrace {
     if (next === 0) st[1] = 1;
   }
 
+  /** A unit of work the core loop ran: [startNs, endNs] in role `role` (for --trace slices). */
+  unit(startNs: number, endNs: number, role: number): void {
+    // The duration as whole ns and 1/65536ths (times are doubles: a slice must end where it ended).
+    const d = Math.min(endNs - startNs, 0x7fffffff);
+    const whole = Math.floor(d);
+    this.record(startNs, TT_UNIT, role, whole, Math.floor((d - whole) * 65536), 0);
+  }
+
+  /** The core had nothing to do from `startNs` to `endNs` (core idle, then core busy). */
+  idle(startNs: number, endNs: number): void {
+    this.record(startNs, TT_CORE_IDLE);
+    this.record(endNs, TT_CORE_BUSY, Math.min(endNs - startNs, 0x7fffffff));
+  }
+
   /** Events held (at most capacity). */
   get count(): number {
     return this.state[1] === 1 ? this.capacity : this.state[0]!;
@@ -195,8 +265,10 @@ export interface TimetraceFileOptions {
   timeBase: TimeBase;
   /** Clock rate for the first line's timestamp (cycles), as ttprint.py prints it. */
   cpuKhz: number;
-  /** Keep only the last `windowUs` emulated µs before the host's last event (0 or absent: all). */
+  /** Keep only the last `windowUs` emulated µs before the window's end (0 or absent: all). */
   windowUs?: number;
+  /** End of the window, emulated ns (absent: the host's last event). Events after it are left out. */
+  windowEndNs?: number;
 }
 
 /**
@@ -207,12 +279,17 @@ export function formatTimetrace(cores: readonly TimeTrace[], o: TimetraceFileOpt
   const ev: Array<{ t: number; core: number; seq: number; fmt: number; a: [number, number, number, number] }> = [];
   cores.forEach((tt, core) => {
     let seq = 0;
-    tt.forEach((t, fmt, a0, a1, a2, a3) => { ev.push({ t: toEmulatedNs(t, o.timeBase), core, seq: seq++, fmt, a: [a0, a1, a2, a3] }); });
+    tt.forEach((t, fmt, a0, a1, a2, a3) => {
+      if (TT_FORMATS[fmt]?.internal === true) return;
+      const te = toEmulatedNs(t, o.timeBase);
+      if (o.windowEndNs !== undefined && te > o.windowEndNs) return;
+      ev.push({ t: te, core, seq: seq++, fmt, a: [a0, a1, a2, a3] });
+    });
   });
   ev.sort((x, y) => x.t - y.t || x.core - y.core || x.seq - y.seq);
   let from = 0;
   if (o.windowUs !== undefined && o.windowUs > 0 && ev.length > 0) {
-    const cut = ev[ev.length - 1]!.t - o.windowUs * 1000;
+    const cut = (o.windowEndNs ?? ev[ev.length - 1]!.t) - o.windowUs * 1000;
     while (from < ev.length && ev[from]!.t < cut) from++;
   }
   const lines: string[] = [];

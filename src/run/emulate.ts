@@ -7,6 +7,7 @@
  * 100-byte RPC in flight per client host), as cperf's old `--unloaded` baseline did. The CLI's
  * `run` prints this object; `--json` writes it whole.
  */
+import { readTimetraceData, type TimetraceData } from '../metrics/trace-files.js';
 import type { EmuConfig } from '../config/config.js';
 import { nonDefaults, resolveConfig } from '../config/config.js';
 import { busiestCore, coreRows, fidelity, virtualFidelity, workerLabel, type CoreRow, type FidelityReport } from '../metrics/cores.js';
@@ -103,7 +104,7 @@ export interface EmulateResult {
   /** Every measured (response length, RTT ns, client host) triple; left out of the JSON report (see --rtts). */
   samples: { lengths: Int32Array; rttNs: Float64Array; hosts: Int32Array };
   /** The run's raw per-core columns (for --metrics); left out of the JSON report. */
-  detail: RawMetricsSource & { timeBase: TimeBase };
+  detail: RawMetricsSource & { timeBase: TimeBase; timetrace: TimetraceData | null };
 }
 
 /** Sum of one metric over all hosts. */
@@ -135,7 +136,7 @@ export async function measureBaseRttUs(cfg: EmuConfig, opts: RunOptions = {}): P
     // discarded: on a small host they are 2-4x the warm ones and would shrink every slowdown.
     // Virtual clock: no warm-up effects exist; a few hundred RPCs of emulated time suffice.
     serviceUsecs: 0, warmupMs: virtual ? 0.1 : 500, durationMs: virtual ? 2 : 700, stall: '', lossRate: 0,
-    baseRttUsecs: 1, maxWallS: 0,
+    baseRttUsecs: 1, maxWallS: 0, ttEvents: 0,
   } as Record<string, unknown>);
   const raw = await runWorld('homa', probe, { signal: opts.signal, onStarting: opts.onStarting, onProgress: opts.onProgress }).catch((e: unknown) => {
     throw e instanceof RunInterrupted ? new RunInterrupted('base-RTT probe') : e;
@@ -300,6 +301,7 @@ export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promis
       hosts: cfg.hosts, coresPerHost: cfg.cores, timeBase: timeBaseOf(cfg),
       metrics: Float64Array.from(column(raw.sab, subLayout(raw.desc, 'world'), 'metrics', 'f64')),
       coreStats: raw.coreStats, lockStats: raw.lockStats,
+      timetrace: readTimetraceData(raw.sab, subLayout(raw.desc, 'world'), cfg),
     },
   };
 }

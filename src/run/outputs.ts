@@ -18,6 +18,7 @@ import { computeDigest, type Digest } from '../metrics/digest.js';
 import { formatHomaMetrics, hostMetricsInputs } from '../metrics/homa-metrics.js';
 import { htmlReport } from '../metrics/html-report.js';
 import { allPlots, renderSvg } from '../metrics/plots.js';
+import { chromeTraceOf, timetraceFiles } from '../metrics/trace-files.js';
 import { jsonReport, type EmulateResult } from './emulate.js';
 
 export interface OutputOptions {
@@ -31,7 +32,14 @@ export interface OutputOptions {
   plot?: string;
   /** File for the HTML report. */
   html?: string;
+  /** Directory for the time traces (`nodeH.tt`, for tthoma.py). */
+  tt?: string;
+  /** File for the Chrome/Perfetto trace. */
+  trace?: string;
 }
+
+/** Events per core ring when --tt or --trace asks for traces without --tt-events. */
+export const TT_DEFAULT_EVENTS = 65536;
 
 /** The experiment name: `--exp` checked, or cp_vs_tcp's `homa_<workload>`. */
 export function experimentName(cfg: EmuConfig, exp: string | undefined): string {
@@ -45,6 +53,9 @@ export function experimentName(cfg: EmuConfig, exp: string | undefined): string 
 /** Checks the output options before any worker starts (exit 2 on bad input). */
 export function checkOutputOptions(cfg: EmuConfig, o: OutputOptions): void {
   experimentName(cfg, o.exp);
+  if ((o.tt !== undefined || o.trace !== undefined) && cfg.ttEvents === 0) {
+    throw new UserError('EINVALIDOPT', `--tt-events: expected a power of two >= 1 with ${o.tt !== undefined ? '--tt' : '--trace'} (the rings the trace is read from), got 0`);
+  }
 }
 
 function rttsOptions(cfg: EmuConfig): RttsOptions {
@@ -131,6 +142,24 @@ export async function writeRunOutputs(cfg: EmuConfig, r: EmulateResult, o: Outpu
   }
   if (o.plot !== undefined || o.html !== undefined) {
     await attempt(o.plot !== undefined ? 'plot' : 'html', o.plot ?? o.html!, () => writeVisuals(runTitle(cfg), [{ label: exp, run: r }], o));
+  }
+  const tt = r.detail.timetrace;
+  const window = { timeBase: r.detail.timeBase, windowUs: cfg.ttWindowUs, trigger: cfg.ttTrigger };
+  if (o.tt !== undefined) {
+    const d = o.tt;
+    await attempt('tt', d, () => {
+      if (tt === null) throw new Error('the run kept no time trace (--tt-events 0)');
+      mkdirSync(d, { recursive: true });
+      for (const f of timetraceFiles(tt, { ...window, cpuKhz: cfg.cpuKhz })) writeFileSync(join(d, `${f.node}.tt`), f.text);
+    });
+  }
+  if (o.trace !== undefined) {
+    const f = o.trace;
+    await attempt('trace', f, () => {
+      if (tt === null) throw new Error('the run kept no time trace (--tt-events 0)');
+      mkdirSync(dirname(f), { recursive: true });
+      writeFileSync(f, JSON.stringify(chromeTraceOf(tt, { ...window, title: runTitle(cfg) })));
+    });
   }
   return failures;
 }

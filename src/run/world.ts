@@ -8,7 +8,7 @@
  */
 import type { VClock } from '../cpu/vsync.js';
 import type { EmuConfig } from '../config/config.js';
-import type { AppThread, KernelContext } from '../cpu/context.js';
+import type { AppThread, CoreTrace, KernelContext } from '../cpu/context.js';
 import type { LayoutDesc } from '../shm/layout.js';
 import type { LockTable } from '../shm/lock.js';
 import type { Doorbells } from '../shm/doorbell.js';
@@ -40,6 +40,8 @@ export interface CoreSetup {
   apps: AppThread[];
   /** Called once when the measured window starts (reset this core's counters). */
   onMeasureStart?(now: number): void;
+  /** Time trace of this core (--tt/--trace): the core loop records its units of work and idle gaps. */
+  trace?: CoreTrace;
   /**
    * Called once after the loop ends (flush caches, publish counters). What it returns (plain
    * data: encoded histograms, samples) reaches `World.collect` in `perCore[globalCore]`.

@@ -145,6 +145,11 @@ export class LockTimeoutError extends Error {
 }
 
 /** Log2 bucket of a wait in ns (bucket b: [2^b, 2^(b+1)); waits < 2 ns go to bucket 0). */
+/** Where lock waits are recorded (a core's time trace, src/metrics/timetrace.ts). */
+export interface LockWaitTrace {
+  record(nowNs: number, fmtId: number, a0: number, a1: number, a2: number, a3: number): void;
+}
+
 export function waitBucket(waitNs: number): number {
   if (!(waitNs >= 2)) return 0;
   const b = Math.floor(Math.log2(waitNs));
@@ -213,6 +218,22 @@ export class LockTable {
         this.classOf[id] = c;
       }
     }
+  }
+
+  /** Time trace of lock waits (--tt): begin/end events per class, or null. */
+  private trace: LockWaitTrace | null = null;
+  private traceIds: Int32Array | null = null;
+
+  /**
+   * Records every wait for a lock (not the uncontended path) into `trace`: event `ids[class]`
+   * when the wait begins and `ids[class] + 1` when it ends (a class with id -1 is not traced).
+   */
+  traceWaits(trace: LockWaitTrace, ids: Int32Array): void {
+    if (ids.length !== this.spec.classes.length) {
+      throw new ShmError('ELOCK_TRACE', `lock table: ${ids.length} trace ids for ${this.spec.classes.length} classes`);
+    }
+    this.trace = trace;
+    this.traceIds = ids;
   }
 
   lock(id: number): void {
@@ -331,6 +352,11 @@ export class LockTable {
     const rel = vt[id * 8 + 1]!;
     if (rel > clock.t && vt[id * 8 + 2]! <= clock.t) {
       const wait = rel - clock.t;
+      const tr = this.trace;
+      if (tr !== null) {
+        const ev = this.traceIds![this.classOf[id]!]!;
+        if (ev >= 0) { tr.record(clock.t, ev, 0, 0, 0, 0); tr.record(rel, ev + 1, 0, 0, 0, 0); }
+      }
       clock.t = rel;
       stats[row + LockStat.MISSES]! += 1;
       stats[row + LockStat.WAIT_NS]! += wait;
@@ -377,6 +403,11 @@ export class LockTable {
     }
     t1 = nowNs();
     const wait = t1 - t0;
+    const tr = this.trace;
+    if (tr !== null) {
+      const ev = this.traceIds![this.classOf[id]!]!;
+      if (ev >= 0) { tr.record(t0, ev, 0, 0, 0, 0); tr.record(t1, ev + 1, 0, 0, 0, 0); }
+    }
     const row = this.rowOf[id]!;
     const stats = this.stats;
     stats[row + LockStat.MISSES]! += 1;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PIPELINE_BURST, RxHost, lastPipeline, measureStages, runPipeline, spscNsPerItem } from '../../bench/pipeline.js';
 import { formatResults } from '../../bench/harness.js';
 import { collectHoma } from '../../src/homa/world.js';
+import { countEvents, readTimetraceData } from '../../src/metrics/trace-files.js';
 
 describe('RxHost (the pipeline bench rig)', () => {
   it('10 bursts: the app gets every request exactly once, nothing is transmitted, every slot is free again', async () => {
@@ -26,6 +27,20 @@ describe('RxHost (the pipeline bench rig)', () => {
   });
 });
 
+describe('RxHost with --tt recording', () => {
+  it('records the receive path of every request: GRO, SoftIRQ, hand-off or queueing, recvmsg return', async () => {
+    const host = await RxHost.create(1 << 12);
+    let got = 0;
+    for (let i = 0; i < 2; i++) got += host.burst(1e9 + i * 1e5);
+    expect(got).toBe(2 * PIPELINE_BURST);
+    const d = readTimetraceData(host.sab, host.desc, host.cfg)!;
+    expect(countEvents(d, 'gro_data')).toBe(got);
+    expect(countEvents(d, 'softirq_data')).toBe(got);
+    expect(countEvents(d, 'rpc_handoff') + countEvents(d, 'rpc_queued')).toBe(got);
+    expect(countEvents(d, 'recvmsg_done')).toBe(got);
+  });
+});
+
 describe('spscNsPerItem', () => {
   it('is a finite positive cost', () => {
     const ns = spscNsPerItem(20_000);
@@ -37,9 +52,10 @@ describe('spscNsPerItem', () => {
 describe('runPipeline', () => {
   it('at a tiny scale: four stage costs, their receive total, and the steady-state heap and GC figures', async () => {
     const results = await runPipeline({ scale: 0.005 });
-    expect(results.length).toBe(7);
+    expect(results.length).toBe(8);
     const ns = results.filter((r) => r.unit === 'ns/op');
-    expect(ns.length).toBe(5);
+    expect(ns.length).toBe(6);
+    expect(lastPipeline!.tracedNs).toBe(results.find((r) => r.name.includes('with --tt'))!.value);
     for (const r of ns) {
       for (const v of [r.value, r.baselineValue, r.ratio]) {
         expect(Number.isFinite(v)).toBe(true);

@@ -48,6 +48,7 @@ describe('formatEvent', () => {
     const patterns = [
       /^homa_gro_receive got packet from ([^ ]+) id ([0-9]+), offset ([0-9.]+), priority ([0-9.]+)$/,
       /^homa_gro_receive got grant from ([^ ]+) id ([0-9]+), offset ([0-9]+), priority ([0-9]+)$/,
+      /^homa_gro_receive got packet from (0x[0-9a-f]+) id ([0-9]+), type (0x[0-9a-f]+)$/,
       /^homa_gro_.* chose core ([0-9]+)$/, /^homa_softirq starting$/,
       /^incoming data packet, id ([0-9]+), .*, offset ([0-9.]+)\/([0-9.]+)$/,
       /^processing grant for id ([0-9]+), offset ([0-9]+), priority ([0-9]+), increment ([-0-9]+)$/,
