@@ -184,6 +184,8 @@ export class TimeTrace {
   readonly words: Int32Array;
   /** [0]: next slot; [1]: 1 once the ring has wrapped. */
   readonly state: Int32Array;
+  /** The next slot, kept by the (only) writer in a plain field; `state[0]` publishes it. */
+  private head: number;
 
   constructor(capacity: number, views?: { times: Float64Array; words: Int32Array; state: Int32Array }) {
     checkCapacity(capacity);
@@ -192,6 +194,7 @@ export class TimeTrace {
     this.times = views?.times ?? new Float64Array(capacity);
     this.words = views?.words ?? new Int32Array(capacity * TT_WORDS);
     this.state = views?.state ?? new Int32Array(2);
+    this.head = this.state[0]!;
   }
 
   /** The ring of core `core` in the columns of `timetraceLayout` (same capacity). */
@@ -206,7 +209,7 @@ export class TimeTrace {
   /** Records one event (hot path: no allocation, plain stores). Arguments are stored as 32-bit. */
   record(nowNs: number, fmtId: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0): void {
     const st = this.state;
-    const i = st[0]!;
+    const i = this.head;
     this.times[i] = nowNs;
     const w = i * TT_WORDS;
     const words = this.words;
@@ -216,6 +219,7 @@ export class TimeTrace {
     words[w + 3] = a2;
     words[w + 4] = a3;
     const next = (i + 1) & this.mask;
+    this.head = next;
     st[0] = next;
     if (next === 0) st[1] = 1;
   }
@@ -254,6 +258,7 @@ export class TimeTrace {
   clear(): void {
     this.state[0] = 0;
     this.state[1] = 0;
+    this.head = 0;
   }
 }
 
