@@ -2,7 +2,8 @@
  * The library API: everything the CLI does is available without it. `emulate(config)` runs one
  * emulation and returns every figure of the report (`EmulateResult`; times emulated);
  * `compare(base, vary)` runs variants side by side; `writeRunOutputs` writes the files of
- * `run`'s options (JSON, cperf's log directory, homa_metrics snapshots, plots, HTML). The JSON
+ * `run`'s options (JSON, cperf's log directory, homa_metrics snapshots, plots, HTML, time traces
+and the Perfetto trace: give the config `ttEvents` > 0 to keep the rings). The JSON
  * report's shape is documented in docs/json-schema.md (`SCHEMA_VERSION`).
  */
 export { resolveConfig, defaultConfig, type EmuConfig } from './config/config.js';
@@ -23,3 +24,5 @@ export type { LockRow } from './metrics/locks.js';
 export type { Percentiles } from './metrics/histo.js';
 export { formatHomaMetrics, hostMetricsInputs } from './metrics/homa-metrics.js';
 export { allPlots, renderSvg, type Plot, type PlotVariant } from './metrics/plots.js';
+export { chromeTraceOf, slowestShortRpc, timetraceFiles, type TimetraceData, type TraceWindow } from './metrics/trace-files.js';
+export { checkChromeTrace, type ChromeTrace } from './metrics/chrome-trace.js';
