@@ -305,8 +305,6 @@ class Recorder {
   }
 }
 
-/** Ends a wait and adds it to Homa's wait_none/fast/block, poll_ns and blocked_ns counters. */
-
 /** State one client port's threads on this core share (plain; the outstanding count is shared memory). */
 class ClientPort {
   readonly cap: number;

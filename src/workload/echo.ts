@@ -183,8 +183,6 @@ function errorMessage(code: string, len: number): string {
   }
 }
 
-/** Ends a wait and adds it to Homa's wait_none/fast/block, poll_ns and blocked_ns counters. */
-
 const C_SEND = 0;
 const C_WAIT = 1;
 

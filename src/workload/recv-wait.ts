@@ -56,7 +56,10 @@ export function countWait(hm: Homa, wait: WaitState, now: number): void {
 export function recvOrWait(hm: Homa, t: RecvWaiter, now: number): number {
   const r = homaRecv(hm, t.rs, now);
   if (r < 0) {
+    // The polling before a thread sleeps is poll time too (counted when it stops polling).
+    const poll0 = t.wait.pollNs;
     if (t.wait.poll(now) === 'block' && t.rs.registered) t.state = AppState.BLOCKED;
+    if (t.wait.pollNs !== poll0) hm.count(M.poll_ns, t.wait.pollNs - poll0);
     return -1;
   }
   countWait(hm, t.wait, now);
