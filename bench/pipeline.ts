@@ -25,7 +25,8 @@ import { H, HEADER_WORDS, PktType, setCommonHeader, wireBytes } from '../src/wir
 import { makeHomaWorld, type HomaCoreSetup } from '../src/homa/world.js';
 import type { Homa } from '../src/homa/homa.js';
 import { NapiContext } from '../src/homa/offload.js';
-import { RecvState, SoftirqContext, homaRecv } from '../src/homa/plumbing.js';
+import { RecvState, homaRecv } from '../src/homa/syscalls.js';
+import { SoftirqContext } from '../src/homa/softirq.js';
 import { CUTOFF_VERSION } from '../src/homa/peer.js';
 import { msgByteAddr } from '../src/homa/pool.js';
 import { rpcEnd } from '../src/homa/rpc.js';

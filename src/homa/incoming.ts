@@ -444,6 +444,18 @@ export function dispatchPkts(hm: Homa, head: number, now: number): void {
   for (let i = 0; i < acks; i++) ackRpc(hm, src, hm.ackScratch[2 * i]!, hm.ackScratch[2 * i + 1]!);
 }
 
+/**
+ * An app thread takes RPC g's lock `lk`: it announces its spin in rpc.appNeedsLock, so SoftIRQ
+ * yields the lock between packets, only when the lock is busy (two atomic RMWs saved in the
+ * common, uncontended case). Used by recvmsg and by the copy-out's relock.
+ */
+export function appLockRpc(hm: Homa, g: number, lk: number): void {
+  if (hm.locks.trylock(lk)) return;
+  Atomics.add(hm.rAppNeedsLock, g, 1);
+  hm.locks.lock(lk);
+  Atomics.sub(hm.rAppNeedsLock, g, 1);
+}
+
 /** A packet for an RPC this host does not have (frees p). */
 function unknownRpc(hm: Homa, p: number, type: number, src: number, sport: number, dport: number, localId: number,
   now: number): void {
@@ -490,13 +502,7 @@ export function copyOut(hm: Homa, g: number, lk: number): boolean {
   }
   hm.count(M.recv_msg_bytes, bytes);
   if (hm.vc.virtual) hm.vc.t += hm.vc.costs.copyOutPerByte * bytes; // copied with the RPC lock released
-  // Announce the spin (rpc.appNeedsLock) only when the lock is busy (as recvOnce does): two atomic RMWs
-  // saved per copy-out in the common, uncontended case.
-  if (!hm.locks.trylock(lk)) {
-    Atomics.add(hm.rAppNeedsLock, g, 1);
-    hm.locks.lock(lk);
-    Atomics.sub(hm.rAppNeedsLock, g, 1);
-  }
+  appLockRpc(hm, g, lk);
   const copiers = hm.rCopiers[g]! - 1;
   hm.rCopiers[g] = copiers;
   if ((hm.rFlags[g]! & RpcFlag.FREE_PENDING) !== 0) { // set only under the RPC lock, held again

@@ -23,7 +23,7 @@ import type { Homa } from './homa.js';
 import { M } from './metrics.js';
 import { nicBacklogNs } from './outgoing.js';
 import { pacerXmit, throttledCount } from './pacer.js';
-import { homaSoftirq } from './plumbing.js';
+import { homaSoftirq } from './softirq.js';
 
 const HW = HEADER_WORDS;
 

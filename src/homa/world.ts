@@ -42,7 +42,7 @@ import { parseGroPolicy } from '../policy/gro-policy.js';
 import { M, METRIC_NAMES, NUM_METRICS, sumMetrics } from './metrics.js';
 import { NapiContext } from './offload.js';
 import { PacerContext } from './pacer.js';
-import { SoftirqContext } from './plumbing.js';
+import { SoftirqContext } from './softirq.js';
 import { sockBind } from './sock.js';
 import { TimerContext } from './timer.js';
 

@@ -30,11 +30,10 @@ import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitPhase, WaitState } from '../policy/wait.js';
 import { PlacementMode } from '../policy/placement.js';
 import { LayoutBuilder, type LayoutDesc } from '../shm/layout.js';
-import { BPAGE_BYTES, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE } from '../homa/layout.js';
-import { HOMA_ERR_NAMES, type Homa, type PayloadSource } from '../homa/homa.js';
-import { msgByteAddr } from '../homa/pool.js';
-import { RecvState, homaReply, homaRpcDone, homaSendRequest } from '../homa/plumbing.js';
-import { sockLookup } from '../homa/sock.js';
+import {
+  BPAGE_BYTES, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, HOMA_ERR_NAMES, type Homa, type PayloadSource, msgByteAddr,
+  RecvState, homaReply, homaRpcDone, homaSendRequest, sockLookup,
+} from '../homa/syscalls.js';
 import { recvOrWait } from './recv-wait.js';
 import { CP_NODE_RTTS_PER_PORT, RttSamples } from '../metrics/digest.js';
 import { encodeHistogram, mergeEncoded, newHistogram, recordNs, type Histogram } from '../metrics/histo.js';

@@ -14,11 +14,11 @@ import type { EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
 import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitState } from '../policy/wait.js';
-import { BPAGE_BYTES, HOMA_MAX_MESSAGE_LENGTH, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, AppResult, APP_RESULT_FIELDS } from '../homa/layout.js';
-import { HOMA_ERR_NAMES, type Homa, type PayloadSource } from '../homa/homa.js';
-import { msgByteAddr } from '../homa/pool.js';
-import { RecvState, homaReply, homaRpcDone, homaSendRequest } from '../homa/plumbing.js';
-import { sockLookup } from '../homa/sock.js';
+import {
+  BPAGE_BYTES, HOMA_MAX_MESSAGE_LENGTH, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, AppResult, APP_RESULT_FIELDS,
+  HOMA_ERR_NAMES, type Homa, type PayloadSource, msgByteAddr, RecvState, homaReply, homaRpcDone, homaSendRequest,
+  sockLookup,
+} from '../homa/syscalls.js';
 import { recvNextNs, recvOrWait } from './recv-wait.js';
 
 /** One echo client thread: sends `lengths` (in order; again and again if `loop`) to (dstHost, dstPort). */

@@ -7,11 +7,8 @@
  * cp_node threads so they wait exactly alike.
  */
 import { AppState } from '../cpu/context.js';
-import type { Homa } from '../homa/homa.js';
-import { M } from '../homa/metrics.js';
-import { homaRecv, type RecvState } from '../homa/plumbing.js';
+import { type Homa, M, homaRecv, type RecvState, LINE } from '../homa/syscalls.js';
 import { WaitPhase, type WaitState } from '../policy/wait.js';
-import { LINE } from '../homa/layout.js';
 
 /** What a waiting thread exposes to `recvOrWait`. */
 export interface RecvWaiter {

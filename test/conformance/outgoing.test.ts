@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import { H, HEADER_WORDS } from '../../src/wire/packet.js';
 import { HomaErr, type Homa } from '../../src/homa/homa.js';
-import { checkMsgLength } from '../../src/homa/plumbing.js';
+import { checkMsgLength } from '../../src/homa/syscalls.js';
 import { resendData, xmitData } from '../../src/homa/outgoing.js';
 import { throttledList } from '../../src/homa/pacer.js';
 import { txPackets } from '../homa/util.js';

@@ -4,7 +4,7 @@ import { RpcState, type Homa } from '../../src/homa/homa.js';
 import { dispatchPkts } from '../../src/homa/incoming.js';
 import { LINE } from '../../src/homa/layout.js';
 import { M } from '../../src/homa/metrics.js';
-import { RecvState, homaRecv } from '../../src/homa/plumbing.js';
+import { RecvState, homaRecv } from '../../src/homa/syscalls.js';
 import { Harness } from './harness.js';
 
 function request(hm: Homa, id: number, now: number): void {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DATA_FLAG_RETRANSMIT, H, PktType } from '../../src/wire/packet.js';
 import { resendData, segLength, segStart, xmitData } from '../../src/homa/outgoing.js';
 import { msgByteAddr } from '../../src/homa/pool.js';
-import { homaSendRequest, checkMsgLength } from '../../src/homa/plumbing.js';
+import { homaSendRequest, checkMsgLength } from '../../src/homa/syscalls.js';
 import { HomaErr } from '../../src/homa/homa.js';
 import { Harness } from './harness.js';
 import { clientRpc, setBacklog, txPackets, word } from './util.js';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { AppState } from '../../src/cpu/context.js';
 import { dispatchPkts } from '../../src/homa/incoming.js';
 import { M } from '../../src/homa/metrics.js';
-import { RecvState } from '../../src/homa/plumbing.js';
+import { RecvState } from '../../src/homa/syscalls.js';
 import { sockLookup } from '../../src/homa/sock.js';
 import { WaitState } from '../../src/policy/wait.js';
 import { recvNextNs, recvOrWait, type RecvWaiter } from '../../src/workload/recv-wait.js';

@@ -1,25 +1,17 @@
 /**
- * The socket-call and SoftIRQ entry points (homa_plumbing.c). `homaSoftirq` is the IP protocol
- * handler for one GRO batch (a chain of packet slots): pass 1 dispatches every control packet
- * and every DATA packet of a message shorter than 1400 bytes one by one; pass 2 groups the
- * remaining DATA packets by (source host, sender id) and dispatches each group at once, so one
- * RPC lock hold and one grant check cover it (§4.5). `SoftirqContext` (role SOFTIRQ) drains the
- * core's backlog ring of batches. The app-facing calls: `homaSendRequest` (client sendmsg: new
- * RPC, copy into pages, transmit), `homaReply` (server sendmsg), `homaRecv` (recvmsg: take a
- * handed-off or ready RPC, copy its packets out, return it when the message is complete or the
- * RPC failed; otherwise register an interest and return -1 so the app thread can poll or block)
- * and `homaRpcDone` (the app is finished with a client RPC: record the ack, end it). Hand-off
- * latencies (DESIGN.md §7) are recorded, through `hm.handoffTally`, into the core's `hm.handoff`
- * histograms in emulated ns: GRO->SoftIRQ per packet taken from the backlog (now - H.T_GRO),
- * SoftIRQ->app per hand-off an app thread picks up (now - rpc.handoffNs, stamped by rpcHandoff).
+ * The socket calls an app makes (homa_plumbing.c's sendmsg/recvmsg side), and the only Homa file
+ * the workload layer calls: `homaSendRequest` (client sendmsg: new RPC, copy into pages,
+ * transmit), `homaReply` (server sendmsg), `homaRecv` (recvmsg: take a handed-off or ready RPC,
+ * copy its packets out, return it when the message is complete or the RPC failed; otherwise
+ * register an interest and return -1 so the app thread can poll or block) and `homaRpcDone` (the
+ * app is finished with a client RPC: record the ack, end it). The SoftIRQ->app hand-off latency
+ * is recorded per hand-off an app thread picks up (now - rpc.handoffNs, stamped by rpcHandoff),
+ * in emulated ns, into the core's `hm.handoff` histograms.
  */
 import {
-  TT_CTR_SOFTIRQ_BACKLOG, TT_RECVMSG_DONE, TT_RECVMSG_START, TT_SENDMSG_DONE, TT_SENDMSG_REQUEST, TT_SENDMSG_RESPONSE,
-  TT_SOFTIRQ_START, TT_WAIT_FOUND_HANDOFF, TT_WAIT_FOUND_QUEUE, hostAddr,
+  TT_RECVMSG_DONE, TT_RECVMSG_START, TT_SENDMSG_DONE, TT_SENDMSG_REQUEST, TT_SENDMSG_RESPONSE,
+  TT_WAIT_FOUND_HANDOFF, TT_WAIT_FOUND_QUEUE, hostAddr,
 } from '../metrics/timetrace.js';
-import type { CoreAccount, KernelContext } from '../cpu/context.js';
-import { Role } from '../cpu/context.js';
-import { H, HEADER_WORDS, PktType } from '../wire/packet.js';
 import { HOMA_MAX_MESSAGE_LENGTH } from './layout.js';
 import { HomaErr, RpcFlag, RpcState, type Homa, type PayloadSource } from './homa.js';
 import { M } from './metrics.js';
@@ -27,146 +19,11 @@ import { allocMsgPages, fillMsg, freeMsgPages } from './pool.js';
 import { rpcAllocClient, rpcEnd } from './rpc.js';
 import { readyPop } from './sock.js';
 import { registerInterest } from './interest.js';
-import { copyOut, dispatchPkts } from './incoming.js';
+import { appLockRpc, copyOut } from './incoming.js';
 import { msgOutInit, xmitData } from './outgoing.js';
 import { peerAddAck } from './peer.js';
-import { ns32Diff, ns32 } from '../shm/clock.js';
-import type { LatencyTally } from './latency.js';
 
 export type { HandoffHistograms } from './homa.js';
-
-const HW = HEADER_WORDS;
-/** DATA of messages shorter than this is dispatched in pass 1 (the kernel's 1400). */
-export const SHORT_MSG_BYTES = 1400;
-/** Batches one SoftIRQ run() takes from the backlog. */
-export const SOFTIRQ_BATCHES_PER_RUN = 16;
-
-/** homa_softirq: handles one batch (chain of slots through H.NEXT) on this core. */
-export function homaSoftirq(hm: Homa, head: number, now: number): number {
-  const hdr = hm.pktHdr;
-  hm.off.noteSoftirqStart(hm.core, now);
-  if (hm.tt !== null) hm.tt.record(now, TT_SOFTIRQ_START, 0, 0, 0, 0);
-  hm.count(M.softirq_calls);
-  let rest = -1;
-  let restTail = -1;
-  let pkts = 0;
-  const vc = hm.vc;
-  const perPkt = vc.costs.ipSoftirqPkt + vc.costs.homaSoftirqPkt;
-  for (let p = head; p >= 0;) {
-    const b = p * HW;
-    const next = hdr[b + H.NEXT]!;
-    pkts++;
-    if (hdr[b + H.TYPE] !== PktType.DATA || hdr[b + H.MSG_LEN]! < SHORT_MSG_BYTES) {
-      hdr[b + H.NEXT] = -1;
-      if (vc.virtual) { vc.t += perPkt; now = vc.t; }
-      dispatchPkts(hm, p, now);
-    } else {
-      hdr[b + H.NEXT] = -1;
-      if (restTail < 0) rest = p; else hdr[restTail * HW + H.NEXT] = p;
-      restTail = p;
-    }
-    p = next;
-  }
-  hm.count(M.softirq_packets, pkts);
-  while (rest >= 0) {
-    const first = rest;
-    const src = hdr[first * HW + H.SRC_HOST]!;
-    const id = hdr[first * HW + H.SENDER_ID]!;
-    let groupTail = first;
-    let groupPkts = 1;
-    let newRest = -1;
-    let newTail = -1;
-    for (let q = hdr[first * HW + H.NEXT]!; q >= 0;) {
-      const next = hdr[q * HW + H.NEXT]!;
-      hdr[q * HW + H.NEXT] = -1;
-      if (hdr[q * HW + H.SRC_HOST] === src && hdr[q * HW + H.SENDER_ID] === id) {
-        hdr[groupTail * HW + H.NEXT] = q;
-        groupTail = q;
-        groupPkts++;
-      } else {
-        if (newTail < 0) newRest = q; else hdr[newTail * HW + H.NEXT] = q;
-        newTail = q;
-      }
-      q = next;
-    }
-    hdr[groupTail * HW + H.NEXT] = -1;
-    if (vc.virtual) { vc.t += perPkt * groupPkts; now = vc.t; }
-    dispatchPkts(hm, first, now);
-    rest = newRest;
-  }
-  return pkts;
-}
-
-/**
- * Records GRO->SoftIRQ (now - H.T_GRO, emulated ns) for every packet of the batch at `head`. The
- * packets of one NAPI pass share their stamp, so each run of equal stamps is one update with a
- * count: the same histogram as one record per packet.
- */
-function recordGroToSoftirq(tally: LatencyTally, hdr: Int32Array, head: number, now32: number,
-  dilation: number): void {
-  let stamp = hdr[head * HW + H.T_GRO]!;
-  let count = 0;
-  for (let p = head; p >= 0; p = hdr[p * HW + H.NEXT]!) {
-    const t = hdr[p * HW + H.T_GRO]!;
-    if (t !== stamp) {
-      tally.recordTimes(Math.round(ns32Diff(now32, stamp) / dilation), count);
-      stamp = t;
-      count = 0;
-    }
-    count++;
-  }
-  if (count > 0) tally.recordTimes(Math.round(ns32Diff(now32, stamp) / dilation), count);
-}
-
-/** SoftIRQ of one core: drains its backlog ring of GRO batches (role SOFTIRQ). */
-export class SoftirqContext implements KernelContext {
-  readonly role = Role.SOFTIRQ;
-  readonly name = 'softirq';
-  private readonly batch = new Int32Array(SOFTIRQ_BATCHES_PER_RUN);
-  constructor(private readonly hm: Homa) {}
-  run(now: number, acct: CoreAccount): number {
-    void acct;
-    const hm = this.hm;
-    const ring = hm.softirqRings[hm.core]!;
-    const vc = hm.vc;
-    let pkts = 0;
-    const hdr = hm.pktHdr;
-    const tally = hm.handoffTally.groToSoftirq;
-    const dilation = hm.cfg.dilation;
-    if (hm.tt !== null) hm.tt.record(hm.stamp(now), TT_CTR_SOFTIRQ_BACKLOG, ring.size(), 0, 0, 0);
-    if (vc.virtual) {
-      // Batches in ring order, each once its stamp (GRO time + IPI) has come.
-      for (let i = 0; i < SOFTIRQ_BATCHES_PER_RUN; i++) {
-        const head = ring.peek();
-        if (head < 0 || hm.pktVt[head]! > vc.t) break;
-        ring.pop();
-        vc.take(hm.pktVt[head]!);
-        recordGroToSoftirq(tally, hdr, head, ns32(vc.t), 1);
-        pkts += homaSoftirq(hm, head, vc.t);
-        hm.off.noteSoftirqEnd(hm.core);
-      }
-      return pkts;
-    }
-    const n = ring.popBatch(this.batch, SOFTIRQ_BATCHES_PER_RUN);
-    const now32 = ns32(now);
-    for (let i = 0; i < n; i++) {
-      recordGroToSoftirq(tally, hdr, this.batch[i]!, now32, dilation);
-      pkts += homaSoftirq(hm, this.batch[i]!, now);
-      hm.off.noteSoftirqEnd(hm.core);
-    }
-    return pkts;
-  }
-  hasWork(): boolean {
-    return this.hm.softirqRings[this.hm.core]!.size() > 0;
-  }
-  /** Virtual time: the stamp of the oldest batch in this core's backlog. */
-  nextNs(now: number): number {
-    const hm = this.hm;
-    if (!hm.vc.virtual) return this.hasWork() ? now : Infinity;
-    const head = hm.softirqRings[hm.core]!.peek();
-    return head < 0 ? Infinity : hm.pktVt[head]!;
-  }
-}
 
 /** Checks a message length; returns 0 or a negative HomaErr. */
 export function checkMsgLength(len: number): number {
@@ -337,11 +194,7 @@ function recvOnce(hm: Homa, rs: RecvState, now: number): number {
     if (g < 0) return -1;
   }
   const lk = hm.rpcLock(g);
-  if (!hm.locks.trylock(lk)) {
-    Atomics.add(hm.rAppNeedsLock, g, 1);
-    hm.locks.lock(lk);
-    Atomics.sub(hm.rAppNeedsLock, g, 1);
-  }
+  appLockRpc(hm, g, lk);
   const st = hm.rState[g]!;
   if (hm.rGen[g] !== gen || st === RpcState.FREE || st === RpcState.DEAD
     || (hm.rFlags[g]! & RpcFlag.DELIVERED) !== 0) {
@@ -390,3 +243,11 @@ export function homaRpcDone(hm: Homa, g: number, now: number): void {
   hm.locks.unlock(lk);
   if (ok) peerAddAck(hm, peer, id, dport, sport, now);
 }
+
+// What the app layer (src/workload) may use besides the calls above: it imports nothing else
+// from src/homa (test/layers checks imports; the column reads apps still make are listed there).
+export { BPAGE_BYTES, HOMA_MAX_MESSAGE_LENGTH, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, AppResult, APP_RESULT_FIELDS } from './layout.js';
+export { HOMA_ERR_NAMES, type Homa, type PayloadSource } from './homa.js';
+export { msgByteAddr } from './pool.js';
+export { sockLookup } from './sock.js';
+export { M } from './metrics.js';
