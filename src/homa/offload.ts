@@ -24,16 +24,17 @@ import { M } from './metrics.js';
 import { nicBacklogNs } from './outgoing.js';
 import { pacerXmit, throttledCount } from './pacer.js';
 import { homaSoftirq } from './softirq.js';
+import { Rss } from '../net/rss.js';
 
 const HW = HEADER_WORDS;
 
-/** A flow hash of a packet for RPS-style steering: IP-only, or IP + ports. */
-export function flowHash(hdr: Int32Array, slot: number, withPorts: boolean): number {
+/**
+ * The flow hash RPS steers by: as in Linux, the NIC's own RSS hash (Toeplitz, src/net/rss.ts)
+ * of the packet's addresses, or addresses and ports (`rps-ports`).
+ */
+export function flowHash(rss: Rss, hdr: Int32Array, slot: number): number {
   const b = slot * HW;
-  let h = Math.imul(hdr[b + H.SRC_HOST]! + 1, 0x9e3779b1) ^ Math.imul(hdr[b + H.DST_HOST]! + 7, 0x85ebca6b);
-  if (withPorts) h ^= Math.imul((hdr[b + H.SPORT]! << 16) ^ hdr[b + H.DPORT]!, 0xc2b2ae35);
-  h ^= h >>> 15;
-  return h >>> 0;
+  return rss.hash(hdr[b + H.SRC_HOST]!, hdr[b + H.DST_HOST]!, hdr[b + H.SPORT]!, hdr[b + H.DPORT]!);
 }
 
 export class NapiContext implements KernelContext {
@@ -44,11 +45,12 @@ export class NapiContext implements KernelContext {
   private heldCount = 0;
   /** Bypass timing: start and end readings (a Float64Array, so reading the clock makes no garbage). */
   private readonly bypassTimes = new Float64Array(2);
-  private readonly portsHash: boolean;
+  /** The NIC's hash function, with the fields the steering policy hashes (for RPS). */
+  private readonly rss: Rss;
 
   /** `channels`: the RX channels of this host that this core owns. */
   constructor(private readonly hm: Homa, readonly channels: Int32Array) {
-    this.portsHash = hm.steering.rpsHash === 'ip-ports';
+    this.rss = new Rss(hm.hosts, 1, hm.steering.rpsHash === 'ip-ports' ? 'ip-ports' : 'ip');
   }
 
   run(now: number, acct: CoreAccount): number {
@@ -157,7 +159,7 @@ export class NapiContext implements KernelContext {
     this.heldHead = -1;
     this.heldTail = -1;
     this.heldCount = 0;
-    const hash = flowHash(hm.pktHdr, head, this.portsHash);
+    const hash = flowHash(this.rss, hm.pktHdr, head);
     const target = steerBatch(hm.steering, hm.gro.sameCoreForSingle, hm.core, count, hash, now, hm.off, hm.busyNs);
     hm.count(M.gro_batches);
     hm.count(M.gro_batch_packets, count);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { subLayout } from '../../src/shm/layout.js';
 import { SpscRing, ringContents } from '../../src/shm/ring.js';
 import { H, HEADER_WORDS, PktType, setCommonHeader } from '../../src/wire/packet.js';
-import { NapiContext } from '../../src/homa/offload.js';
+import { NapiContext, flowHash } from '../../src/homa/offload.js';
+import { Rss, toeplitzHash, toeplitzTables } from '../../src/net/rss.js';
 import { M } from '../../src/homa/metrics.js';
 import type { Homa } from '../../src/homa/homa.js';
 import { Harness } from './harness.js';
@@ -75,5 +76,21 @@ describe('NapiContext (homa_gro_receive)', () => {
     napi.run(50_000_000, h.acct);
     expect(hm.metrics[hm.mrow + M.gro_grant_bypasses]).toBe(1);
     expect(hm.metrics[hm.mrow + M.unknown_rpcs]).toBe(1); // no such RPC: dropped, counted
+  });
+});
+
+describe('flowHash (RPS)', () => {
+  it("is the NIC's Toeplitz hash of the addresses, or of addresses and ports, as Linux RPS reuses skb->hash", () => {
+    const hdr = new Int32Array(HEADER_WORDS * 2);
+    setCommonHeader(hdr, 1, PktType.DATA, 2, 5, 40001, 1000, 8, 6);
+    const bytes = (withPorts: boolean): number[] => {
+      const ip = (h: number): number[] => [10, 0, 0, h + 1];
+      const port = (p: number): number[] => [(p >> 8) & 255, p & 255];
+      return [...ip(2), ...ip(5), ...(withPorts ? [...port(40001), ...port(1000)] : [])];
+    };
+    const t = toeplitzTables();
+    expect(flowHash(new Rss(8, 1, 'ip'), hdr, 1)).toBe(toeplitzHash(t, bytes(false)));
+    expect(flowHash(new Rss(8, 1, 'ip-ports'), hdr, 1)).toBe(toeplitzHash(t, bytes(true)));
+    expect(flowHash(new Rss(8, 1, 'ip'), hdr, 1)).not.toBe(flowHash(new Rss(8, 1, 'ip-ports'), hdr, 1));
   });
 });
