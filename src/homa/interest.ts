@@ -7,17 +7,15 @@
  * waiter whose core had no NAPI/SoftIRQ activity for busy_usecs), publishes it in the thread's
  * interest word and wakes the thread (wake word, then the doorbell of its core); with nobody
  * waiting the RPC goes to the tail of the socket's ready list. With --wakeup-placement other
- * than `stay`, a chosen thread that is asleep (thr.parked 1, claimed 1 -> 0 by compare-exchange
- * so no replica runs it meanwhile) wakes on the core `placeWakeup` picks: the hand-off stores
- * the new owner (thr.owner) before the wake word, stamps the destination app-active instead of
- * the old core, counts wakeup_migrations and rings the destination; a thread still polling is
- * woken where it is. All interests are shared ones:
+ * than `stay`, a chosen thread that is asleep may wake on another core (src/homa/migration.ts);
+ * the hand-off stamps the destination app-active and rings it. All interests are shared ones:
  * the kernel's private interests (HOMA_SENDMSG_PRIVATE) are not emulated; a client thread that
  * waits for its own response owns its socket instead.
  */
 import { TT_RPC_HANDOFF, TT_RPC_QUEUED } from '../metrics/timetrace.js';
 import { waiterIndexOf, waiterInsert, waiterRemoveAt } from '../policy/interest.js';
-import { PlacementMode, placeWakeup } from '../policy/placement.js';
+import { PlacementMode } from '../policy/placement.js';
+import { wakeupCore } from './migration.js';
 import { HOMA_MAX_SOCKETS } from './layout.js';
 import { LINE } from './layout.js';
 import type { Homa } from './homa.js';
@@ -55,16 +53,8 @@ export function rpcHandoff(hm: Homa, g: number, now: number): void {
     if (hm.tt !== null) hm.tt.record(hm.stamp(now), TT_RPC_HANDOFF, hm.rId[g]!, hm.sPort[sockG]!, 0, 0);
     hm.count(M.handoffs_thread_waiting);
     if (idx !== 0) hm.count(M.handoffs_alt_thread);
-    let dest = core;
-    // Only a thread really asleep (parked, claimed here so no replica runs it) may move.
-    if (migrate && Atomics.compareExchange(hm.tParked, t, 1, 0) === 1) {
-      hm.off.lastAppActiveNs[core] = hm.placementScratch[core]!;
-      dest = placeWakeup(hm.placement, core, now, hm.off, hm.busyNs, hm.placementRng);
-      if (dest !== core) {
-        Atomics.store(hm.tOwner, t, dest); // before the wake word: whoever sees the wake sees the owner
-        hm.count(M.wakeup_migrations);
-      }
-    }
+    // Only a thread really asleep may move (src/homa/migration.ts).
+    const dest = migrate ? wakeupCore(hm, t, core, now) : core;
     hm.off.lastAppActiveNs[dest] = now;
     Atomics.store(hm.tWake, t * LINE, 1);
     if (hm.doorbells !== null) hm.doorbells.ring(hm.host * hm.cores + dest);

@@ -251,3 +251,4 @@ export { HOMA_ERR_NAMES, type Homa, type PayloadSource } from './homa.js';
 export { msgByteAddr } from './pool.js';
 export { sockLookup } from './sock.js';
 export { M } from './metrics.js';
+export { WakeSeat } from './migration.js';

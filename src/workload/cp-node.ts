@@ -21,18 +21,18 @@
  * per port by `collectCpNode` (the newest 500,000 samples of a port by completion time).
  * Wake-up migration (--wakeup-placement): receivers and servers sleep in recvmsg, so with a
  * placement other than `stay` each core of a host builds a replica of every one of them
- * (`WakeSeat`); only the replica of the core that owns the thread runs it, and each replica
+ * (`WakeSeat`, src/homa/migration.ts); only the replica of the core that owns the thread runs it, and each replica
  * records what it completed while it ran, so the per-port merge adds them up exactly once.
  */
 import type { EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
 import { AppState, type AppThread } from '../cpu/context.js';
-import { WaitPhase, WaitState } from '../policy/wait.js';
+import { WaitState } from '../policy/wait.js';
 import { PlacementMode } from '../policy/placement.js';
 import { LayoutBuilder, type LayoutDesc } from '../shm/layout.js';
 import {
   BPAGE_BYTES, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, HOMA_ERR_NAMES, type Homa, type PayloadSource, msgByteAddr,
-  RecvState, homaReply, homaRpcDone, homaSendRequest, sockLookup,
+  RecvState, WakeSeat, homaReply, homaRpcDone, homaSendRequest, sockLookup,
 } from '../homa/syscalls.js';
 import { recvOrWait } from './recv-wait.js';
 import { CP_NODE_RTTS_PER_PORT, RttSamples } from '../metrics/digest.js';
@@ -565,68 +565,6 @@ export class CpNodeReceiver implements AppThread {
     const d = emptyClientData(this.plan, 'receiver');
     this.recorder.fill(d);
     return d;
-  }
-}
-
-/**
- * One core's seat for its replica of a thread that may wake on another core (--wakeup-placement
- * other than `stay`; src/homa/interest.ts moves it). A JS object cannot move between worker
- * threads, so every core of the host holds a replica and the thread's identity moves: the
- * replica on core `thr.owner[t]` runs it, the others read as ELSEWHERE. Going to sleep, the
- * running replica stores when it slept (`thr.sleptNs`) and then `thr.parked = 1`, which lets a
- * hand-off claim the sleeping thread and move it. Waking, a replica whose core is no longer
- * the owner passes the wake word on to the owner (it consumed a wake addressed there); the
- * owner clears `parked` and, at its next step, continues the wait as a blocked one that began
- * when the thread went to sleep (wherever that was), with fresh local wait state otherwise:
- * the thread only moves while asleep in recvmsg, so there is no per-message state to carry, and
- * `homaRecv` finds the handed-off RPC in `thr.rpc`.
- */
-export class WakeSeat {
-  /** Set by a wake on this core; the next step continues the wait (`resume`). */
-  resumed = false;
-
-  constructor(private readonly hm: Homa, readonly t: number) {}
-
-  /** The state the core loop sees: the replica's own, or ELSEWHERE while another core runs the thread. */
-  view(st: number): number {
-    return Atomics.load(this.hm.tOwner, this.t) === this.hm.core ? st : AppState.ELSEWHERE;
-  }
-
-  /** The replica's local state after `from` -> `to` (`wait` is the replica's wait state). */
-  change(from: number, to: number, wait: WaitState): number {
-    const hm = this.hm;
-    const t = this.t;
-    if (to === AppState.BLOCKED) {
-      if (from !== AppState.BLOCKED) {
-        hm.tSleptNs[t] = wait.blockStartNs;
-        Atomics.store(hm.tParked, t, 1);
-      }
-      return to;
-    }
-    if (from === AppState.BLOCKED && to === AppState.RUNNABLE) {
-      const owner = Atomics.load(hm.tOwner, t);
-      if (owner !== hm.core) {
-        // The hand-off moved the thread after this core looked at the owner: the wake is the new owner's.
-        Atomics.store(hm.tWake, t * LINE, 1);
-        if (hm.doorbells !== null) hm.doorbells.ring(hm.host * hm.cores + owner);
-        return AppState.BLOCKED;
-      }
-      Atomics.store(hm.tParked, t, 0);
-      this.resumed = true;
-    }
-    return to;
-  }
-
-  /** First step after a wake: the wait is a blocked one since the thread went to sleep. */
-  resume(wait: WaitState): void {
-    this.resumed = false;
-    const slept = this.hm.tSleptNs[this.t]!;
-    if (wait.phase !== WaitPhase.BLOCKED) {
-      wait.phase = WaitPhase.BLOCKED;
-      wait.startNs = slept;
-      wait.iterations = 1;
-    }
-    wait.blockStartNs = slept;
   }
 }
 
