@@ -22,14 +22,15 @@ import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitState } from '../policy/wait.js';
 import { PlacementMode } from '../policy/placement.js';
 import {
-  BPAGE_BYTES, LINE, HOMA_ERR_NAMES, type Homa, type PayloadSource, msgByteAddr, RecvState, WakeSeat, homaReply,
-  homaRpcDone, homaSendRequest, sockLookup,
+  BPAGE_BYTES, LINE, HOMA_ERR_NAMES, type Homa, type PayloadSource, msgByteAddr, RecvState, WakeSeat, homaRpcDone,
+  homaSendRequest, sockLookup,
 } from '../homa/syscalls.js';
 import { recvOrWait } from './recv-wait.js';
 import { CP_NODE_RTTS_PER_PORT, RttSamples } from '../metrics/digest.js';
 import { encodeHistogram, newHistogram, recordNs, type Histogram } from '../metrics/histo.js';
 import { parseWorkload, type Workload } from './dist.js';
-import { ONE_WAY_BYTES, burnServiceSlice, patternByte } from './echo.js';
+import { ONE_WAY_BYTES, patternByte } from './app-shared.js';
+import { ServerLoop } from './server-loop.js';
 import { recvNextNs } from './recv-wait.js';
 import { PoissonSchedule, portRate } from './poisson.js';
 import { Rng } from './rng.js';
@@ -403,47 +404,23 @@ export class CpNodeReceiver implements AppThread {
   }
 }
 
-const V_RECV = 0;
-const V_SERVICE = 1;
-const V_REPLY = 2;
 
 /** One cp_node server thread: receive -> service -> reply, on its port. */
-export class CpNodeServer implements AppThread, PayloadSource {
+export class CpNodeServer extends ServerLoop {
   readonly name: string;
-  readonly wakeWords: Int32Array;
-  readonly wakeIndex: number;
   requests = 0;
   bytesIn = 0;
   bytesOut = 0;
   /** Replies Homa refused (counted, never silent). */
   replyErrors = 0;
-  private phase = V_RECV;
-  private g = -1;
-  private serviceUntil = 0;
-  private readonly serviceNs: number;
-  readonly rs: RecvState;
-  readonly wait: WaitState;
-  private waiting = false;
   private readonly oneWay: boolean;
-  private st: number;
 
   /** `seat`: this core's seat when the thread may migrate on wake-up (null: it lives on plan.core only). */
-  constructor(private readonly hm: Homa, readonly plan: CpThreadPlan, spec: CpNodeSpec, readonly seat: WakeSeat | null = null) {
+  constructor(hm: Homa, readonly plan: CpThreadPlan, spec: CpNodeSpec, seat: WakeSeat | null = null) {
+    super(hm, plan.port, plan.t, spec.serviceUsecs * 1000 * hm.cfg.dilation, seat, plan.core === hm.core, 'cp_node server');
     this.name = `cp-server.${plan.host}.${plan.port}.${plan.t}`;
-    const sockG = sockLookup(hm, plan.port);
-    if (sockG < 0) throw new Error(`cp_node server: port ${plan.port} is not bound on host ${hm.host}`);
-    const tg = hm.threadIndex(plan.t);
-    this.wakeWords = hm.tWake;
-    this.wakeIndex = tg * LINE;
-    this.rs = new RecvState(sockG, tg, hm.core);
-    this.wait = new WaitState(hm.cfg.waitMode, hm.pollNs);
-    this.serviceNs = spec.serviceUsecs * 1000 * hm.cfg.dilation;
     this.oneWay = spec.oneWay;
-    this.st = seat === null || plan.core === hm.core ? AppState.RUNNABLE : AppState.BLOCKED;
   }
-
-  get state(): number { return this.seat === null ? this.st : this.seat.view(this.st); }
-  set state(v: number) { this.st = this.seat === null ? v : this.seat.change(this.st, v, this.wait); }
 
   /** The response is a prefix of the request (its cp_node header and pattern). */
   fill(dst: Uint8Array, dstOff: number, msgOff: number, n: number, g: number): void {
@@ -451,45 +428,18 @@ export class CpNodeServer implements AppThread, PayloadSource {
     dst.copyWithin(dstOff, src, src + n);
   }
 
-  step(now: number, sliceNs: number): number {
-    const hm = this.hm;
-    if (this.phase === V_RECV) {
-      if (this.seat !== null && this.seat.resumed) { this.seat.resume(this.wait); this.waiting = true; }
-      if (!this.waiting) { this.wait.start(now); this.waiting = true; }
-      const r = recvOrWait(hm, this, now);
-      if (r < 0) return 0;
-      this.waiting = false;
-      if (hm.rError[r] !== 0) return 1;
-      this.g = r;
-      this.serviceUntil = hm.stamp(now) + this.serviceNs;
-      this.phase = this.serviceNs > 0 ? V_SERVICE : V_REPLY;
-      return 1;
-    }
-    if (this.phase === V_SERVICE) {
-      if (now < this.serviceUntil) {
-        burnServiceSlice(hm, now, this.serviceUntil, sliceNs);
-        return 1;
-      }
-      this.phase = V_REPLY;
-    }
-    const g = this.g;
-    const req = hm.rInLen[g]!;
-    const len = this.oneWay ? Math.min(req, ONE_WAY_BYTES) : req;
-    this.g = -1;
-    this.phase = V_RECV;
-    if (homaReply(hm, g, len, this, now) !== 0) {
+  protected responseLength(req: number): number {
+    return this.oneWay ? Math.min(req, ONE_WAY_BYTES) : req;
+  }
+
+  protected replied(req: number, len: number, err: number): void {
+    if (err !== 0) {
       this.replyErrors++;
-      return 1;
+      return;
     }
     this.requests++;
     this.bytesIn += req;
     this.bytesOut += len;
-    return 1;
-  }
-
-  /** Virtual time: waiting in recvmsg, or due now (service and reply). */
-  nextNs(now: number): number {
-    return this.phase === V_RECV ? recvNextNs(this.hm, this, now) : now;
   }
 
   reset(): void {

@@ -6,7 +6,7 @@
  * — verifies it byte for byte against the same pattern and records the RTT. The server receives
  * any request on its port, spends `serviceUsecs` x dilation of CPU in short slices (so NAPI and
  * SoftIRQ on its core preempt it), then replies with the request's bytes (and the pattern
- * beyond them when the response is longer). Errors (no listener: ENOTCONN; too long: EMSGSIZE;
+ * beyond them when the response is longer; the loop is src/workload/server-loop.ts, shared with cp_node). Errors (no listener: ENOTCONN; too long: EMSGSIZE;
  * timeout: ETIMEDOUT; no memory: ENOMEM) are results the client records, never hangs. `planApps`
  * turns a `HomaAppsSpec` into placed threads the same way in every worker.
  */
@@ -16,10 +16,11 @@ import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitState } from '../policy/wait.js';
 import {
   BPAGE_BYTES, HOMA_MAX_MESSAGE_LENGTH, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, AppResult, APP_RESULT_FIELDS,
-  HOMA_ERR_NAMES, type Homa, type PayloadSource, msgByteAddr, RecvState, homaReply, homaRpcDone, homaSendRequest,
-  sockLookup,
+  HOMA_ERR_NAMES, type Homa, type PayloadSource, msgByteAddr, RecvState, homaRpcDone, homaSendRequest, sockLookup,
 } from '../homa/syscalls.js';
 import { recvNextNs, recvOrWait } from './recv-wait.js';
+import { ONE_WAY_BYTES, patternByte } from './app-shared.js';
+import { ServerLoop } from './server-loop.js';
 
 /** One echo client thread: sends `lengths` (in order; again and again if `loop`) to (dstHost, dstPort). */
 export interface EchoClientSpec {
@@ -131,36 +132,6 @@ export function defaultAppsSpec(cfg: EmuConfig): HomaAppsSpec {
     }
   }
   return { clients, servers };
-}
-
-/** cp_node --one-way: servers reply with at most this many bytes. */
-export const ONE_WAY_BYTES = 100;
-
-/**
- * A server's service time is real CPU: burn it in slices of at most `sliceNs`, so NAPI and
- * SoftIRQ on the same core get their turn between slices. Under a manual clock (tests) the time
- * does not advance inside a step: then it just yields.
- */
-export function burnServiceSlice(hm: Homa, now: number, untilNs: number, sliceNs: number): void {
-  if (hm.vc.virtual) {
-    // Virtual time: the service is modelled CPU, charged a slice at a time so interrupts preempt it.
-    const t = hm.vc.t;
-    const e = untilNs < t + sliceNs ? untilNs : t + sliceNs;
-    if (e > t) hm.vc.t = e;
-    return;
-  }
-  const end = Math.min(untilNs, now + sliceNs);
-  let t = hm.clock();
-  while (t < end) {
-    const t2 = hm.clock();
-    if (t2 === t) break;
-    t = t2;
-  }
-}
-
-/** Byte `off` of the echo pattern of client host `host`, RPC id `id`. */
-export function patternByte(host: number, id: number, off: number): number {
-  return (Math.imul(off, 31) + (off >>> 8) * 7 + Math.imul(id, 13) + host * 101) & 255;
 }
 
 /** One RPC's outcome as a client saw it (kept when the client records results). */
@@ -322,39 +293,20 @@ export class EchoClient implements AppThread, PayloadSource {
   }
 }
 
-const S_RECV = 0;
-const S_SERVICE = 1;
-const S_REPLY = 2;
 
-export class EchoServer implements AppThread, PayloadSource {
+export class EchoServer extends ServerLoop {
   readonly name: string;
-  state: number = AppState.RUNNABLE;
-  readonly wakeWords: Int32Array;
-  readonly wakeIndex: number;
-  private phase = S_RECV;
-  private g = -1;
-  private serviceUntil = 0;
-  private readonly serviceNs: number;
-  readonly rs: RecvState;
-  readonly wait: WaitState;
-  private waiting = false;
   private readonly row: number;
   /** Requests served. */
   served = 0;
 
-  constructor(private readonly hm: Homa, private readonly spec: EchoServerSpec, t: number) {
+  constructor(hm: Homa, private readonly spec: EchoServerSpec, t: number) {
+    super(hm, spec.port, t, (spec.serviceUsecs ?? hm.cfg.serviceUsecs) * 1000 * hm.cfg.dilation, null, true, 'echo server');
     this.name = `echo-server.${spec.host}.${t}`;
-    const sockG = sockLookup(hm, spec.port);
-    if (sockG < 0) throw new Error(`echo server: port ${spec.port} is not bound on host ${hm.host}`);
-    const tg = hm.threadIndex(t);
-    this.wakeWords = hm.tWake;
-    this.wakeIndex = tg * LINE;
-    this.rs = new RecvState(sockG, tg, hm.core);
-    this.wait = new WaitState(hm.cfg.waitMode, hm.pollNs);
-    this.serviceNs = (spec.serviceUsecs ?? hm.cfg.serviceUsecs) * 1000 * hm.cfg.dilation;
     this.row = hm.gcore * APP_RESULT_FIELDS;
   }
 
+  /** The request's bytes, then the client's pattern for any byte past the request's end. */
   fill(dst: Uint8Array, dstOff: number, msgOff: number, n: number, g: number): void {
     const hm = this.hm;
     const reqLen = hm.rInLen[g]!;
@@ -370,39 +322,12 @@ export class EchoServer implements AppThread, PayloadSource {
     for (; i < n; i++) dst[dstOff + i] = patternByte(peer, id, msgOff + i);
   }
 
-  step(now: number, sliceNs: number): number {
-    const hm = this.hm;
-    if (this.phase === S_RECV) {
-      if (!this.waiting) { this.wait.start(now); this.waiting = true; }
-      const r = recvOrWait(hm, this, now);
-      if (r < 0) return 0;
-      this.waiting = false;
-      this.g = r;
-      if (hm.rError[r] !== 0) { this.g = -1; return 1; }
-      this.serviceUntil = hm.stamp(now) + this.serviceNs;
-      this.phase = this.serviceNs > 0 ? S_SERVICE : S_REPLY;
-      return 1;
-    }
-    if (this.phase === S_SERVICE) {
-      if (now < this.serviceUntil) {
-        burnServiceSlice(hm, now, this.serviceUntil, sliceNs);
-        return 1;
-      }
-      this.phase = S_REPLY;
-    }
-    const g = this.g;
-    const req = hm.rInLen[g]!;
-    const len = this.spec.responseLength ?? (this.spec.oneWay === true ? Math.min(req, ONE_WAY_BYTES) : req);
-    homaReply(hm, g, len, this, now);
-    this.g = -1;
-    this.served++;
-    hm.appResults[this.row + AppResult.SERVED]! += 1;
-    this.phase = S_RECV;
-    return 1;
+  protected responseLength(req: number): number {
+    return this.spec.responseLength ?? (this.spec.oneWay === true ? Math.min(req, ONE_WAY_BYTES) : req);
   }
 
-  /** Virtual time: waiting in recvmsg, or due now (service and reply). */
-  nextNs(now: number): number {
-    return this.phase === S_RECV ? recvNextNs(this.hm, this, now) : now;
+  protected replied(): void {
+    this.served++;
+    this.hm.appResults[this.row + AppResult.SERVED]! += 1;
   }
 }

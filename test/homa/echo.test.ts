@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { defaultAppsSpec, patternByte, planApps } from '../../src/workload/echo.js';
+import { defaultAppsSpec, planApps } from '../../src/workload/echo.js';
+import { patternByte } from '../../src/workload/app-shared.js';
 import { Harness } from './harness.js';
 
 describe('planApps / defaultAppsSpec', () => {
