@@ -6,8 +6,9 @@
  * — verifies it byte for byte against the same pattern and records the RTT. The server receives
  * any request on its port, spends `serviceUsecs` x dilation of CPU in short slices (so NAPI and
  * SoftIRQ on its core preempt it), then replies with the request's bytes (and the pattern
- * beyond them when the response is longer; the loop is src/workload/server-loop.ts, shared with cp_node). Errors (no listener: ENOTCONN; too long: EMSGSIZE;
- * timeout: ETIMEDOUT; no memory: ENOMEM) are results the client records, never hangs. `planApps`
+ * beyond them when the response is longer; the loop is src/workload/server-loop.ts, shared with
+ * cp_node). Errors (no listener: ENOTCONN; too long: EMSGSIZE; timeout: ETIMEDOUT; no memory:
+ * ENOMEM) are results the client records, never hangs. `planApps`
  * turns a `HomaAppsSpec` into placed threads the same way in every worker.
  */
 import type { EmuConfig } from '../config/config.js';
