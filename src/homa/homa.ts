@@ -13,7 +13,7 @@
 import type { EmuConfig } from '../config/config.js';
 import { parseCutoffs } from '../config/config.js';
 import type { Doorbells } from '../shm/doorbell.js';
-import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
+import { subLayout, type LayoutDesc } from '../shm/layout.js';
 import type { LockTable } from '../shm/lock.js';
 import { SlabPool } from '../shm/pool.js';
 import { MpscRing } from '../shm/ring.js';
@@ -32,8 +32,8 @@ import { VClock } from '../cpu/vsync.js';
 import { zeroCosts } from '../cpu/cost-profile.js';
 import { HEADER_WORDS } from '../wire/packet.js';
 import {
-  BPAGE_BYTES, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, HOMA_RPC_BUCKETS, homaSizes,
-  type HomaSizes,
+  BPAGE_BYTES, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, HOMA_RPC_BUCKETS, homaColumn, homaSizes,
+  type HomaColumnOf, type HomaSizes,
 } from './layout.js';
 import { NUM_METRICS } from './metrics.js';
 import { newHistogram, type Histogram } from '../metrics/histo.js';
@@ -330,8 +330,8 @@ export class Homa {
     this.placementRng = Rng.derive(cfg.seed, host, fabric ? cfg.cores : core, PLACEMENT_STREAM);
     this.placementScratch = new Float64Array(cfg.cores);
 
-    const i32 = (name: string): Int32Array => column(sab, desc, name, 'i32');
-    const f64 = (name: string): Float64Array => column(sab, desc, name, 'f64');
+    const i32 = (name: HomaColumnOf<'i32'>): Int32Array => homaColumn(sab, desc, name);
+    const f64 = (name: HomaColumnOf<'f64'>): Float64Array => homaColumn(sab, desc, name);
     this.rState = i32('rpc.state'); this.rGen = i32('rpc.gen'); this.rId = i32('rpc.id'); this.rPeer = i32('rpc.peer');
     this.rDport = i32('rpc.dport'); this.rSock = i32('rpc.sock'); this.rFlags = i32('rpc.flags'); this.rError = i32('rpc.error');
     this.rSilent = i32('rpc.silent'); this.rBucketNext = i32('rpc.bucketNext'); this.rDoneTicks = i32('rpc.doneTicks');

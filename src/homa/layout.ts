@@ -12,7 +12,7 @@
  */
 import type { EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
-import { I32_PER_LINE, LayoutBuilder, type LayoutDesc } from '../shm/layout.js';
+import { I32_PER_LINE, LayoutBuilder, column, type LayoutDesc } from '../shm/layout.js';
 import { poolLayout, type PoolSpec } from '../shm/pool.js';
 import { ringLayout } from '../shm/ring.js';
 import { netLayout } from '../net/netdev.js';
@@ -117,6 +117,122 @@ export function homaSizes(cfg: EmuConfig): HomaSizes {
 /** Int32 stride that gives a cross-core atomic word its own cache line. */
 export const LINE = I32_PER_LINE;
 
+/** The RPC fields kept as one Int32 column each (`rpc.<field>`). */
+const RPC_I32_FIELDS = [
+  'state', 'gen', 'id', 'peer', 'dport', 'sock', 'flags', 'error', 'silent', 'bucketNext', 'doneTicks',
+  'readyNext', 'outLen', 'outNext', 'outGranted', 'outUnsched', 'outSchedPrio', 'thrNext', 'thrPrev', 'inLen',
+  'inRemaining', 'inGranted', 'inUnsched', 'inRecvEnd', 'inNumGaps', 'inHead', 'inTail', 'inPrio',
+  'recIncoming', 'grantState', 'activeSlot', 'grantNext', 'grantPrev', 'resends', 'copiers', 'appNeedsLock',
+] as const;
+
+/**
+ * Every fixed column of the Homa world and its element type: the one list the layout is built
+ * from and `Homa`'s typed views are bound by (`homaColumn`), so a renamed or retyped column is a
+ * compile error wherever it is used, not a lookup that fails at run time.
+ */
+export const HOMA_COLUMNS = {
+  'rpc.state': 'i32',
+  'rpc.gen': 'i32',
+  'rpc.id': 'i32',
+  'rpc.peer': 'i32',
+  'rpc.dport': 'i32',
+  'rpc.sock': 'i32',
+  'rpc.flags': 'i32',
+  'rpc.error': 'i32',
+  'rpc.silent': 'i32',
+  'rpc.bucketNext': 'i32',
+  'rpc.doneTicks': 'i32',
+  'rpc.readyNext': 'i32',
+  'rpc.outLen': 'i32',
+  'rpc.outNext': 'i32',
+  'rpc.outGranted': 'i32',
+  'rpc.outUnsched': 'i32',
+  'rpc.outSchedPrio': 'i32',
+  'rpc.thrNext': 'i32',
+  'rpc.thrPrev': 'i32',
+  'rpc.inLen': 'i32',
+  'rpc.inRemaining': 'i32',
+  'rpc.inGranted': 'i32',
+  'rpc.inUnsched': 'i32',
+  'rpc.inRecvEnd': 'i32',
+  'rpc.inNumGaps': 'i32',
+  'rpc.inHead': 'i32',
+  'rpc.inTail': 'i32',
+  'rpc.inPrio': 'i32',
+  'rpc.recIncoming': 'i32',
+  'rpc.grantState': 'i32',
+  'rpc.activeSlot': 'i32',
+  'rpc.grantNext': 'i32',
+  'rpc.grantPrev': 'i32',
+  'rpc.resends': 'i32',
+  'rpc.copiers': 'i32',
+  'rpc.appNeedsLock': 'i32',
+  'rpc.outInitNs': 'f64',
+  'rpc.birthNs': 'f64',
+  'rpc.startNs': 'f64',
+  'rpc.handoffNs': 'f64',
+  'rpc.outPages': 'i32',
+  'rpc.inPages': 'i32',
+  'rpc.gapStart': 'i32',
+  'rpc.gapEnd': 'i32',
+  'homa.nextId': 'i32',
+  'grant.active': 'i32',
+  'grant.activeRemaining': 'i32',
+  'grant.numActive': 'i32',
+  'grant.needy': 'i32',
+  'grant.totalIncoming': 'i32',
+  'grant.listHead': 'i32',
+  'grant.numGrantable': 'i32',
+  'grant.fifoTimeNs': 'f64',
+  'grant.peerActive': 'i32',
+  'pacer.linkIdle': 'i32',
+  'pacer.thrCount': 'i32',
+  'pacer.thrHead': 'i32',
+  'pacer.thrTail': 'i32',
+  'pacer.fifoCount': 'i32',
+  'pacer.heap': 'i32',
+  'peer.numAcks': 'i32',
+  'peer.ackIds': 'i32',
+  'peer.ackPorts': 'i32',
+  'peer.cutoffVersion': 'i32',
+  'peer.cutoffsSentNs': 'f64',
+  'sock.port': 'i32',
+  'sock.readyHead': 'i32',
+  'sock.readyTail': 'i32',
+  'sock.numWaiters': 'i32',
+  'sock.waiters': 'i32',
+  'sock.waiterCores': 'i32',
+  'sock.numRpcs': 'i32',
+  'sock.cbuckets': 'i32',
+  'sock.sbuckets': 'i32',
+  'thr.rpc': 'i32',
+  'thr.gen': 'i32',
+  'thr.core': 'i32',
+  'thr.wake': 'i32',
+  'thr.owner': 'i32',
+  'thr.parked': 'i32',
+  'thr.sleptNs': 'f64',
+  'bpage.bytes': 'u8',
+  'pkt.hdr': 'i32',
+  'pkt.vt': 'f64',
+  'pkt.data': 'u8',
+  'metrics': 'f64',
+  'app.results': 'f64',
+  'app.clientsLeft': 'i32',
+} as const satisfies Record<string, 'i32' | 'f64' | 'u8'>;
+
+export type HomaColumn = keyof typeof HOMA_COLUMNS;
+/** The columns of one element type. */
+export type HomaColumnOf<T extends 'i32' | 'f64' | 'u8'> = { [K in HomaColumn]: (typeof HOMA_COLUMNS)[K] extends T ? K : never }[HomaColumn];
+
+const VIEW_TYPES = { i32: Int32Array, f64: Float64Array, u8: Uint8Array } as const;
+
+/** Typed view of Homa column `name` (its element type comes from `HOMA_COLUMNS`). */
+export function homaColumn<K extends HomaColumn>(sab: SharedArrayBuffer, desc: LayoutDesc, name: K):
+  InstanceType<(typeof VIEW_TYPES)[(typeof HOMA_COLUMNS)[K]]> {
+  return column(sab, desc, name, HOMA_COLUMNS[name]) as InstanceType<(typeof VIEW_TYPES)[(typeof HOMA_COLUMNS)[K]]>;
+}
+
 /**
  * The Homa world's layout. Indices: n = hosts x rpcsPerHost RPC slots (global RPC index
  * g = host x rpcsPerHost + slot), S = hosts x HOMA_MAX_SOCKETS sockets, T = hosts x
@@ -155,81 +271,78 @@ export function homaLayout(cfg: EmuConfig): LayoutDesc {
   const S = H * HOMA_MAX_SOCKETS;
   const T = H * HOMA_MAX_THREADS;
   const b = new LayoutBuilder();
+  /** Adds column `name` with the element type the column table gives it. */
+  const add = (name: HomaColumn, length: number): void => { b.add(name, HOMA_COLUMNS[name], length); };
   // --- RPCs ---
-  for (const name of ['state', 'gen', 'id', 'peer', 'dport', 'sock', 'flags', 'error', 'silent', 'bucketNext',
-    'doneTicks', 'readyNext', 'outLen', 'outNext', 'outGranted', 'outUnsched', 'outSchedPrio', 'thrNext', 'thrPrev',
-    'inLen', 'inRemaining', 'inGranted', 'inUnsched', 'inRecvEnd', 'inNumGaps', 'inHead', 'inTail', 'inPrio',
-    'recIncoming', 'grantState', 'activeSlot', 'grantNext', 'grantPrev', 'resends', 'copiers', 'appNeedsLock']) {
-    b.add(`rpc.${name}`, 'i32', n);
-  }
-  b.add('rpc.outInitNs', 'f64', n);
-  b.add('rpc.birthNs', 'f64', n);
-  b.add('rpc.startNs', 'f64', n);
+  for (const name of RPC_I32_FIELDS) add(`rpc.${name}`, n);
+  add('rpc.outInitNs', n);
+  add('rpc.birthNs', n);
+  add('rpc.startNs', n);
   /** When SoftIRQ handed the RPC to a waiting thread or queued it as ready (RPC lock; read by the app at pick-up). */
-  b.add('rpc.handoffNs', 'f64', n);
-  b.add('rpc.outPages', 'i32', n * MAX_BPAGES_PER_MSG);
-  b.add('rpc.inPages', 'i32', n * MAX_BPAGES_PER_MSG);
-  b.add('rpc.gapStart', 'i32', n * HOMA_MAX_GAPS);
-  b.add('rpc.gapEnd', 'i32', n * HOMA_MAX_GAPS);
+  add('rpc.handoffNs', n);
+  add('rpc.outPages', n * MAX_BPAGES_PER_MSG);
+  add('rpc.inPages', n * MAX_BPAGES_PER_MSG);
+  add('rpc.gapStart', n * HOMA_MAX_GAPS);
+  add('rpc.gapEnd', n * HOMA_MAX_GAPS);
   for (let h = 0; h < H; h++) b.addAll(`rpcpool.${h}`, poolLayout(z.rpcPool));
   // --- struct homa (per host) ---
-  b.add('homa.nextId', 'i32', H * LINE);
-  b.add('grant.active', 'i32', H * HOMA_MAX_GRANTS);
-  b.add('grant.activeRemaining', 'i32', H * HOMA_MAX_GRANTS);
-  b.add('grant.numActive', 'i32', H * LINE);
-  b.add('grant.needy', 'i32', H * LINE);
-  b.add('grant.totalIncoming', 'i32', H * LINE);
-  b.add('grant.listHead', 'i32', H);
-  b.add('grant.numGrantable', 'i32', H);
-  b.add('grant.fifoTimeNs', 'f64', H);
-  b.add('grant.peerActive', 'i32', H * H);
-  b.add('pacer.linkIdle', 'i32', H * LINE);
-  b.add('pacer.thrCount', 'i32', H * LINE);
-  b.add('pacer.thrHead', 'i32', H);
-  b.add('pacer.thrTail', 'i32', H);
-  b.add('pacer.fifoCount', 'i32', H);
+  add('homa.nextId', H * LINE);
+  add('grant.active', H * HOMA_MAX_GRANTS);
+  add('grant.activeRemaining', H * HOMA_MAX_GRANTS);
+  add('grant.numActive', H * LINE);
+  add('grant.needy', H * LINE);
+  add('grant.totalIncoming', H * LINE);
+  add('grant.listHead', H);
+  add('grant.numGrantable', H);
+  add('grant.fifoTimeNs', H);
+  add('grant.peerActive', H * H);
+  add('pacer.linkIdle', H * LINE);
+  add('pacer.thrCount', H * LINE);
+  add('pacer.thrHead', H);
+  add('pacer.thrTail', H);
+  add('pacer.fifoCount', H);
   /** --throttle-insert heap: host h's throttled RPCs as a binary min-heap at [h x rpcsPerHost, ...) (throttle lock). */
-  b.add('pacer.heap', 'i32', n);
+  add('pacer.heap', n);
   // --- peers (host, peer) ---
-  b.add('peer.numAcks', 'i32', H * H);
-  b.add('peer.ackIds', 'i32', H * H * PEER_ACKS);
-  b.add('peer.ackPorts', 'i32', H * H * PEER_ACKS);
-  b.add('peer.cutoffVersion', 'i32', H * H);
-  b.add('peer.cutoffsSentNs', 'f64', H * H);
+  add('peer.numAcks', H * H);
+  add('peer.ackIds', H * H * PEER_ACKS);
+  add('peer.ackPorts', H * H * PEER_ACKS);
+  add('peer.cutoffVersion', H * H);
+  add('peer.cutoffsSentNs', H * H);
   // --- sockets ---
-  b.add('sock.port', 'i32', S);
-  b.add('sock.readyHead', 'i32', S);
-  b.add('sock.readyTail', 'i32', S);
-  b.add('sock.numWaiters', 'i32', S);
-  b.add('sock.waiters', 'i32', S * HOMA_MAX_THREADS);
-  b.add('sock.waiterCores', 'i32', S * HOMA_MAX_THREADS);
-  b.add('sock.numRpcs', 'i32', S);
-  b.add('sock.cbuckets', 'i32', S * HOMA_RPC_BUCKETS);
-  b.add('sock.sbuckets', 'i32', S * HOMA_RPC_BUCKETS);
+  add('sock.port', S);
+  add('sock.readyHead', S);
+  add('sock.readyTail', S);
+  add('sock.numWaiters', S);
+  add('sock.waiters', S * HOMA_MAX_THREADS);
+  add('sock.waiterCores', S * HOMA_MAX_THREADS);
+  add('sock.numRpcs', S);
+  add('sock.cbuckets', S * HOMA_RPC_BUCKETS);
+  add('sock.sbuckets', S * HOMA_RPC_BUCKETS);
   // --- app threads ---
-  b.add('thr.rpc', 'i32', T);
-  b.add('thr.gen', 'i32', T);
-  b.add('thr.core', 'i32', T);
-  b.add('thr.wake', 'i32', T * LINE);
+  add('thr.rpc', T);
+  add('thr.gen', T);
+  add('thr.core', T);
+  add('thr.wake', T * LINE);
   /** --wakeup-placement: the host core running the thread, 1 while it sleeps and may be moved, when it went to sleep. */
-  b.add('thr.owner', 'i32', T);
-  b.add('thr.parked', 'i32', T);
-  b.add('thr.sleptNs', 'f64', T);
+  add('thr.owner', T);
+  add('thr.parked', T);
+  add('thr.sleptNs', T);
   // --- buffers and packets ---
   for (let h = 0; h < H; h++) b.addAll(`bpage.pool.${h}`, poolLayout(z.pagePool));
-  b.add('bpage.bytes', 'u8', H * z.pagesPerHost * BPAGE_BYTES);
-  b.add('pkt.hdr', 'i32', z.packetSlots * HEADER_WORDS);
+  add('bpage.bytes', H * z.pagesPerHost * BPAGE_BYTES);
+  add('pkt.hdr', z.packetSlots * HEADER_WORDS);
   /** Virtual time: per packet slot, the stamp of its current hop (sent, delivered, handed to SoftIRQ). */
-  b.add('pkt.vt', 'f64', z.packetSlots);
-  b.add('pkt.data', 'u8', z.packetSlots * z.payloadBytes);
+  add('pkt.vt', z.packetSlots);
+  add('pkt.data', z.packetSlots * z.payloadBytes);
   b.addAll('pkt.pool', poolLayout(z.pktPool));
   for (let c = 0; c < z.totalCores; c++) b.addAll(`softirq.${c}`, ringLayout(z.ringSlots, 'mpsc'));
   for (let h = 0; h < H; h++) b.addAll(`off.${h}`, offloadLayout(cfg.cores));
   // --- counters and results ---
-  b.add('metrics', 'f64', z.totalCores * NUM_METRICS);
-  b.add('app.results', 'f64', z.totalCores * APP_RESULT_FIELDS);
+  add('metrics', z.totalCores * NUM_METRICS);
+  add('app.results', z.totalCores * APP_RESULT_FIELDS);
   /** Finite echo clients not yet done (atomic); the last one sets the runtime's WORLD_DONE. */
-  b.add('app.clientsLeft', 'i32', LINE);
+  add('app.clientsLeft', LINE);
   b.addAll('net', netLayout(cfg));
   return b.build();
 }

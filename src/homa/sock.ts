@@ -8,8 +8,8 @@
  */
 import type { EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
-import { column, type LayoutDesc } from '../shm/layout.js';
-import { HOMA_MAX_SOCKETS } from './layout.js';
+import type { LayoutDesc } from '../shm/layout.js';
+import { HOMA_MAX_SOCKETS, homaColumn } from './layout.js';
 import type { Homa } from './homa.js';
 
 /** Main thread: binds `port` on `host` (idempotent); returns the host's socket number. */
@@ -17,7 +17,7 @@ export function sockBind(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDes
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new UserError('EINVALIDOPT', `homa: a port must be a whole number in [1, 65535], got ${port}`);
   }
-  const ports = column(sab, desc, 'sock.port', 'i32');
+  const ports = homaColumn(sab, desc, 'sock.port');
   const base = host * HOMA_MAX_SOCKETS;
   let free = -1;
   for (let s = 0; s < HOMA_MAX_SOCKETS; s++) {

@@ -36,7 +36,10 @@ import { SteeringStats } from '../policy/steering.js';
 import { effectiveSteering, getPacerPolicy, getSteeringPolicy, getThreadChoicePolicy, resolvePolicyName } from '../policy/registry.js';
 import { H, HEADER_WORDS } from '../wire/packet.js';
 import { EchoClient, EchoServer, planApps, type PlannedApp } from '../workload/echo.js';
-import { AppResult, APP_RESULT_FIELDS, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, MAX_BPAGES_PER_MSG, homaLayout, homaSizes } from './layout.js';
+import {
+  AppResult, APP_RESULT_FIELDS, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, MAX_BPAGES_PER_MSG, homaColumn, homaLayout, homaSizes,
+  type HomaColumn,
+} from './layout.js';
 import { Homa, LOCK_CLASSES, RpcState, checkHomaOptions, homaCoreLayout, lockCounts } from './homa.js';
 import { parseGroPolicy } from '../policy/gro-policy.js';
 import { M, METRIC_NAMES, NUM_METRICS, sumMetrics } from './metrics.js';
@@ -99,19 +102,16 @@ export function firstRpcId(h: number): number {
 /** Main thread: puts every shared structure in its empty state. */
 export function initHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, spec: CpNodeAppsSpec): void {
   const z = homaSizes(cfg);
-  const fill = (name: string, v: number): void => {
-    const c = desc.columns[name]!;
-    if (c.type === 'f64') column(sab, desc, name, 'f64').fill(v); else column(sab, desc, name, 'i32').fill(v);
-  };
+  const fill = (name: HomaColumn, v: number): void => { homaColumn(sab, desc, name).fill(v); };
   fill('rpc.readyNext', -2); // NOT_READY (sock.ts)
   for (const name of ['rpc.bucketNext', 'rpc.outLen', 'rpc.thrNext', 'rpc.thrPrev', 'rpc.inLen',
     'rpc.inHead', 'rpc.inTail', 'rpc.activeSlot', 'rpc.grantNext', 'rpc.grantPrev', 'rpc.outPages', 'rpc.inPages',
     'grant.active', 'grant.listHead', 'pacer.thrHead', 'pacer.thrTail', 'sock.port', 'sock.readyHead', 'sock.readyTail',
-    'sock.waiters', 'sock.waiterCores', 'sock.cbuckets', 'sock.sbuckets', 'thr.rpc']) fill(name, -1);
+    'sock.waiters', 'sock.waiterCores', 'sock.cbuckets', 'sock.sbuckets', 'thr.rpc'] as const) fill(name, -1);
   fill('peer.cutoffsSentNs', -1e15);
   // Client RPC ids start at a different range on each host, as cperf sets the next_id sysctl, so
   // an id names one RPC across the cluster (tthoma.py matches the hosts' traces by id).
-  const nextId = column(sab, desc, 'homa.nextId', 'i32');
+  const nextId = homaColumn(sab, desc, 'homa.nextId');
   for (let h = 0; h < cfg.hosts; h++) nextId[h * (CACHE_LINE_BYTES / 4)] = firstRpcId(h);
   const lay = homaCoreLayout(cfg);
   initNet(cfg, sab, subLayout(desc, 'net'));
@@ -131,9 +131,9 @@ export function initHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDes
   let finite = 0;
   for (const c of spec.clients) if (c.loop !== true) finite++;
   Atomics.store(column(sab, desc, 'app.clientsLeft', 'i32'), 0, finite);
-  const thrCore = column(sab, desc, 'thr.core', 'i32');
-  const thrOwner = column(sab, desc, 'thr.owner', 'i32');
-  column(sab, desc, 'thr.parked', 'i32').fill(0);
+  const thrCore = homaColumn(sab, desc, 'thr.core');
+  const thrOwner = homaColumn(sab, desc, 'thr.owner');
+  homaColumn(sab, desc, 'thr.parked').fill(0);
   const plan = planHomaApps(cfg, spec);
   for (const a of [...plan.echo, ...plan.cp]) {
     sockBind(cfg, sab, desc, a.host, a.port);
@@ -263,8 +263,8 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
       const z = homaSizes(cfg);
       const pool = new SlabPool(sab, subLayout(desc, 'pkt.pool'), z.pktPool, z.totalCores);
       const virtual = env.vc !== undefined && env.vc.virtual;
-      const setup = fabricCoreSetup(env, subLayout(desc, 'net'), pool, column(sab, desc, 'pkt.hdr', 'i32'),
-        virtual ? { stamps: column(sab, desc, 'pkt.vt', 'f64'), nicRxNs: env.vc!.costs.nicRx } : undefined);
+      const setup = fabricCoreSetup(env, subLayout(desc, 'net'), pool, homaColumn(sab, desc, 'pkt.hdr'),
+        virtual ? { stamps: homaColumn(sab, desc, 'pkt.vt'), nicRxNs: env.vc!.costs.nicRx } : undefined);
       const fabric = setup.fabric;
       return {
         contexts: setup.contexts,
@@ -320,11 +320,11 @@ export function collectHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: Layout
   const z = homaSizes(cfg);
   const metrics = column(sab, desc, 'metrics', 'f64');
   const appRes = column(sab, desc, 'app.results', 'f64');
-  const state = column(sab, desc, 'rpc.state', 'i32');
-  const inHead = column(sab, desc, 'rpc.inHead', 'i32');
-  const inPages = column(sab, desc, 'rpc.inPages', 'i32');
-  const outPages = column(sab, desc, 'rpc.outPages', 'i32');
-  const hdr = column(sab, desc, 'pkt.hdr', 'i32');
+  const state = homaColumn(sab, desc, 'rpc.state');
+  const inHead = homaColumn(sab, desc, 'rpc.inHead');
+  const inPages = homaColumn(sab, desc, 'rpc.inPages');
+  const outPages = homaColumn(sab, desc, 'rpc.outPages');
+  const hdr = homaColumn(sab, desc, 'pkt.hdr');
   const hosts = [];
   let rpcLeaks = 0;
   let pageLeaks = 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { BPAGE_BYTES, homaLayout, homaSizes } from '../../src/homa/layout.js';
+import { BPAGE_BYTES, HOMA_COLUMNS, homaLayout, homaSizes } from '../../src/homa/layout.js';
 import { pagesFor } from '../../src/homa/pool.js';
 
 describe('homaSizes', () => {
@@ -24,5 +24,15 @@ describe('homaSizes', () => {
 describe('pagesFor', () => {
   it('gives a 1,000,000-byte message 16 pages of 64 KiB', () => {
     expect([1, 65536, 65537, 1_000_000].map(pagesFor)).toEqual([1, 1, 2, 16]);
+  });
+});
+
+describe('HOMA_COLUMNS (the one list of the fixed columns)', () => {
+  it('every column of the table is in the layout with its element type, and the layout has no fixed column outside it', () => {
+    const desc = homaLayout(resolveConfig({ hosts: 2, cores: 2 }));
+    for (const [name, type] of Object.entries(HOMA_COLUMNS)) expect(desc.columns[name]?.type, name).toBe(type);
+    // Per-instance structures (pools, rings, offload state, the network) are laid out by their own modules.
+    const fixed = Object.keys(desc.columns).filter((n) => !/^(rpcpool|bpage\.pool|pkt\.pool|softirq|off|net)\./.test(n));
+    expect(fixed.sort()).toEqual(Object.keys(HOMA_COLUMNS).sort());
   });
 });
