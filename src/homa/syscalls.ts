@@ -12,10 +12,10 @@ import {
   TT_RECVMSG_DONE, TT_RECVMSG_START, TT_SENDMSG_DONE, TT_SENDMSG_REQUEST, TT_SENDMSG_RESPONSE,
   TT_WAIT_FOUND_HANDOFF, TT_WAIT_FOUND_QUEUE, hostAddr,
 } from '../metrics/timetrace.js';
-import { HOMA_MAX_MESSAGE_LENGTH } from './layout.js';
+import { HOMA_MAX_MESSAGE_LENGTH, LINE } from './layout.js';
 import { HomaErr, RpcFlag, RpcState, type Homa, type PayloadSource } from './homa.js';
 import { M } from './metrics.js';
-import { allocMsgPages, fillMsg, freeMsgPages } from './pool.js';
+import { allocMsgPages, fillMsg, freeMsgPages, msgByteAddr } from './pool.js';
 import { rpcAllocClient, rpcEnd } from './rpc.js';
 import { readyPop } from './sock.js';
 import { registerInterest } from './interest.js';
@@ -244,11 +244,40 @@ export function homaRpcDone(hm: Homa, g: number, now: number): void {
   if (ok) peerAddAck(hm, peer, id, dport, sport, now);
 }
 
+// What an app may read about its RPCs and threads (the app layer reads no protocol column itself).
+
+/** Length of RPC g's incoming message (the request at a server, the response at a client; -1 before it starts). */
+export function msgInLength(hm: Homa, g: number): number { return hm.rInLen[g]!; }
+/** Length of RPC g's outgoing message. */
+export function msgOutLength(hm: Homa, g: number): number { return hm.rOutLen[g]!; }
+/** RPC g's error (a HomaErr; 0: none). */
+export function rpcError(hm: Homa, g: number): number { return hm.rError[g]!; }
+/** RPC g's id on this host. */
+export function rpcId(hm: Homa, g: number): number { return hm.rId[g]!; }
+/** RPC g's peer host. */
+export function rpcPeer(hm: Homa, g: number): number { return hm.rPeer[g]!; }
+/** When the client's sendmsg for RPC g began (the RTT's start; runtime clock ns). */
+export function rpcStartNs(hm: Homa, g: number): number { return hm.rStartNs[g]!; }
+/** Where byte `off` of RPC g's incoming message lies in `hm.u8` (read it while the app owns the RPC). */
+export function msgInByteAddr(hm: Homa, g: number, off: number): number { return msgByteAddr(hm, hm.rInPages, g, off); }
+/** The wake words of this host's app threads (the core loop's `wakeWords`; thread t's word is at t x LINE). */
+export function threadWakeWords(hm: Homa): Int32Array { return hm.tWake; }
+/** Wakes app thread `t` of this host, which runs on global core `gcore` (wake word, then doorbell). */
+export function wakeThread(hm: Homa, t: number, gcore: number): void {
+  Atomics.store(hm.tWake, t * LINE, 1);
+  if (hm.doorbells !== null) hm.doorbells.ring(gcore);
+}
+/** The RPC handed to waiting thread `t` and not yet picked up, or -1. */
+export function handedOff(hm: Homa, t: number): number { return Atomics.load(hm.tRpc, t); }
+/** When SoftIRQ handed RPC g off (or queued it as ready), runtime clock ns. */
+export function handoffNs(hm: Homa, g: number): number { return hm.rHandoffNs[g]!; }
+/** Whether thread t's wake word is set. */
+export function wakePending(hm: Homa, t: number): boolean { return Atomics.load(hm.tWake, t * LINE) !== 0; }
+
 // What the app layer (src/workload) may use besides the calls above: it imports nothing else
 // from src/homa (test/layers checks imports; the column reads apps still make are listed there).
 export { BPAGE_BYTES, HOMA_MAX_MESSAGE_LENGTH, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, AppResult, APP_RESULT_FIELDS } from './layout.js';
 export { HOMA_ERR_NAMES, type Homa, type PayloadSource } from './homa.js';
-export { msgByteAddr } from './pool.js';
 export { sockLookup } from './sock.js';
 export { M } from './metrics.js';
 export { WakeSeat } from './migration.js';

@@ -22,8 +22,9 @@ import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitState } from '../policy/wait.js';
 import { PlacementMode } from '../policy/placement.js';
 import {
-  BPAGE_BYTES, LINE, HOMA_ERR_NAMES, type Homa, type PayloadSource, msgByteAddr, RecvState, WakeSeat, homaRpcDone,
-  homaSendRequest, sockLookup,
+  BPAGE_BYTES, LINE, HOMA_ERR_NAMES, type Homa, type PayloadSource, RecvState, WakeSeat, homaRpcDone,
+  homaSendRequest, sockLookup, msgInByteAddr, msgInLength, msgOutLength, rpcError, rpcId, rpcStartNs,
+  threadWakeWords, wakeThread,
 } from '../homa/syscalls.js';
 import { recvOrWait } from './recv-wait.js';
 import { CP_NODE_RTTS_PER_PORT, RttSamples } from '../metrics/digest.js';
@@ -144,14 +145,14 @@ class Recorder {
 class ClientPort {
   readonly cap: number;
   readonly oneWay: boolean;
-  /** The sender's wake word (index in hm.tWake) and global core (for the doorbell). */
-  private readonly senderWake: number;
+  /** The sender's thread (its index on this host) and global core. */
+  private readonly senderT: number;
   private readonly senderGcore: number;
   constructor(readonly hm: Homa, readonly sockG: number, readonly outstanding: Int32Array, readonly senderWaiting: Int32Array,
     readonly outIdx: number, sender: CpThreadPlan, spec: CpNodeSpec) {
     this.cap = portCap(spec.clientMax, spec.ports);
     this.oneWay = spec.oneWay;
-    this.senderWake = hm.threadIndex(sender.t) * LINE;
+    this.senderT = hm.threadIndex(sender.t);
     this.senderGcore = hm.host * hm.cores + sender.core;
   }
 
@@ -172,8 +173,7 @@ class ClientPort {
     Atomics.sub(this.outstanding, this.outIdx, 1);
     const hm = this.hm;
     if (Atomics.load(this.senderWaiting, this.outIdx) !== 0 && Atomics.exchange(this.senderWaiting, this.outIdx, 0) === 1) {
-      Atomics.store(hm.tWake, this.senderWake, 1);
-      if (hm.doorbells !== null) hm.doorbells.ring(this.senderGcore);
+      wakeThread(hm, this.senderT, this.senderGcore);
     } else if (hm.vc.virtual && hm.doorbells !== null) {
       // A sender spinning at its cap may send again from now on: its core must look.
       hm.doorbells.ring(this.senderGcore);
@@ -187,13 +187,13 @@ class ClientPort {
   complete(g: number, rec: Recorder, now: number): void {
     const hm = this.hm;
     now = hm.stamp(now);
-    const err = hm.rError[g]!;
+    const err = rpcError(hm, g);
     if (err !== 0) {
       rec.errors[err]! += 1;
     } else {
-      const reqLen = hm.rOutLen[g]!;
-      const respLen = hm.rInLen[g]!;
-      if (this.verify(g, reqLen, respLen)) rec.record(respLen, reqLen, (now - hm.rStartNs[g]!) / hm.cfg.dilation, now);
+      const reqLen = msgOutLength(hm, g);
+      const respLen = msgInLength(hm, g);
+      if (this.verify(g, reqLen, respLen)) rec.record(respLen, reqLen, (now - rpcStartNs(hm, g)) / hm.cfg.dilation, now);
       else rec.mismatches++;
     }
     homaRpcDone(hm, g, now);
@@ -206,11 +206,11 @@ class ClientPort {
     const expect = this.oneWay ? Math.min(reqLen, ONE_WAY_BYTES) : reqLen;
     if (respLen !== expect) return false;
     const host = hm.host;
-    const id = hm.rId[g]!;
+    const id = rpcId(hm, g);
     const u8 = hm.u8;
     for (let off = 0; off < respLen; off += BPAGE_BYTES) {
       const n = respLen - off < BPAGE_BYTES ? respLen - off : BPAGE_BYTES;
-      const base = msgByteAddr(hm, hm.rInPages, g, off);
+      const base = msgInByteAddr(hm, g, off);
       for (let i = 0; i < n; i++) if (u8[base + i] !== patternByte(host, id, off + i)) return false;
     }
     return true;
@@ -247,7 +247,7 @@ export class CpNodeSender implements AppThread, PayloadSource {
     const hm = port.hm;
     this.name = `cp-sender.${plan.host}.${plan.port}`;
     const tg = hm.threadIndex(plan.t);
-    this.wakeWords = hm.tWake;
+    this.wakeWords = threadWakeWords(hm);
     this.wakeIndex = tg * LINE;
     // Rates are per emulated second; the clock is wall ns, so a dilated run spaces sends D times wider.
     const rate = portRate(spec.gbps, workload.meanBytes, spec.ports) / hm.cfg.dilation;
@@ -266,7 +266,7 @@ export class CpNodeSender implements AppThread, PayloadSource {
 
   fill(dst: Uint8Array, dstOff: number, msgOff: number, n: number, g: number): void {
     const host = this.port.hm.host;
-    const id = this.port.hm.rId[g]!;
+    const id = rpcId(this.port.hm, g);
     for (let i = 0; i < n; i++) dst[dstOff + i] = patternByte(host, id, msgOff + i);
   }
 
@@ -367,7 +367,7 @@ export class CpNodeReceiver implements AppThread {
     const hm = port.hm;
     this.name = `cp-receiver.${plan.host}.${plan.port}.${plan.t}`;
     const tg = hm.threadIndex(plan.t);
-    this.wakeWords = hm.tWake;
+    this.wakeWords = threadWakeWords(hm);
     this.wakeIndex = tg * LINE;
     this.rs = new RecvState(port.sockG, tg, hm.core);
     this.wait = new WaitState(hm.cfg.waitMode, hm.pollNs);
@@ -424,7 +424,7 @@ export class CpNodeServer extends ServerLoop {
 
   /** The response is a prefix of the request (its cp_node header and pattern). */
   fill(dst: Uint8Array, dstOff: number, msgOff: number, n: number, g: number): void {
-    const src = msgByteAddr(this.hm, this.hm.rInPages, g, msgOff);
+    const src = msgInByteAddr(this.hm, g, msgOff);
     dst.copyWithin(dstOff, src, src + n);
   }
 

@@ -17,7 +17,8 @@ import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitState } from '../policy/wait.js';
 import {
   BPAGE_BYTES, HOMA_MAX_MESSAGE_LENGTH, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, AppResult, APP_RESULT_FIELDS,
-  HOMA_ERR_NAMES, type Homa, type PayloadSource, msgByteAddr, RecvState, homaRpcDone, homaSendRequest, sockLookup,
+  HOMA_ERR_NAMES, type Homa, type PayloadSource, RecvState, homaRpcDone, homaSendRequest, sockLookup, msgInByteAddr,
+  msgInLength, rpcError, rpcId, rpcPeer, rpcStartNs, threadWakeWords,
 } from '../homa/syscalls.js';
 import { recvNextNs, recvOrWait } from './recv-wait.js';
 import { ONE_WAY_BYTES, patternByte } from './app-shared.js';
@@ -178,7 +179,7 @@ export class EchoClient implements AppThread, PayloadSource {
     const sockG = sockLookup(hm, spec.port);
     if (sockG < 0) throw new Error(`echo client: port ${spec.port} is not bound on host ${hm.host}`);
     const tg = hm.threadIndex(t);
-    this.wakeWords = hm.tWake;
+    this.wakeWords = threadWakeWords(hm);
     this.wakeIndex = tg * LINE;
     this.rs = new RecvState(sockG, tg, hm.core);
     this.wait = new WaitState(hm.cfg.waitMode, hm.pollNs);
@@ -187,7 +188,7 @@ export class EchoClient implements AppThread, PayloadSource {
 
   fill(dst: Uint8Array, dstOff: number, msgOff: number, n: number, g: number): void {
     const host = this.hm.host;
-    const id = this.hm.rId[g]!;
+    const id = rpcId(this.hm, g);
     for (let i = 0; i < n; i++) dst[dstOff + i] = patternByte(host, id, msgOff + i);
   }
 
@@ -230,7 +231,7 @@ export class EchoClient implements AppThread, PayloadSource {
 
   private finish(g: number, now: number): void {
     const hm = this.hm;
-    const err = hm.rError[g]!;
+    const err = rpcError(hm, g);
     if (g !== this.g) {
       // Not the RPC we wait for (cannot happen with one thread per client socket): release it.
       homaRpcDone(hm, g, now);
@@ -241,7 +242,7 @@ export class EchoClient implements AppThread, PayloadSource {
       this.fail(HOMA_ERR_NAMES[err] ?? 'EINVAL', this.len);
     } else {
       const ok = this.verify(g);
-      const rtt = now - hm.rStartNs[g]!;
+      const rtt = now - rpcStartNs(hm, g);
       const a = hm.appResults;
       if (ok) a[this.row + AppResult.COMPLETED]! += 1; else a[this.row + AppResult.MISMATCHES]! += 1;
       a[this.row + AppResult.RTT_SUM_NS]! += rtt;
@@ -267,15 +268,15 @@ export class EchoClient implements AppThread, PayloadSource {
   /** The response must be as long as expected and equal the pattern of (this host, id). */
   private verify(g: number): boolean {
     const hm = this.hm;
-    const len = hm.rInLen[g]!;
+    const len = msgInLength(hm, g);
     const expect = this.expectedResponse;
     if (expect >= 0 && len !== expect) return false;
     const host = hm.host;
-    const id = hm.rId[g]!;
+    const id = rpcId(hm, g);
     const u8 = hm.u8;
     for (let off = 0; off < len; off += BPAGE_BYTES) {
       const n = len - off < BPAGE_BYTES ? len - off : BPAGE_BYTES;
-      const base = msgByteAddr(hm, hm.rInPages, g, off);
+      const base = msgInByteAddr(hm, g, off);
       for (let i = 0; i < n; i++) if (u8[base + i] !== patternByte(host, id, off + i)) return false;
     }
     return true;
@@ -310,16 +311,16 @@ export class EchoServer extends ServerLoop {
   /** The request's bytes, then the client's pattern for any byte past the request's end. */
   fill(dst: Uint8Array, dstOff: number, msgOff: number, n: number, g: number): void {
     const hm = this.hm;
-    const reqLen = hm.rInLen[g]!;
+    const reqLen = msgInLength(hm, g);
     let i = 0;
     if (msgOff < reqLen) {
       const k = reqLen - msgOff < n ? reqLen - msgOff : n;
-      const src = msgByteAddr(hm, hm.rInPages, g, msgOff);
+      const src = msgInByteAddr(hm, g, msgOff);
       dst.copyWithin(dstOff, src, src + k);
       i = k;
     }
-    const peer = hm.rPeer[g]!;
-    const id = hm.rId[g]! ^ 1;
+    const peer = rpcPeer(hm, g);
+    const id = rpcId(hm, g) ^ 1;
     for (; i < n; i++) dst[dstOff + i] = patternByte(peer, id, msgOff + i);
   }
 

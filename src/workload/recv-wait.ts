@@ -7,7 +7,7 @@
  * cp_node threads so they wait exactly alike.
  */
 import { AppState } from '../cpu/context.js';
-import { type Homa, M, homaRecv, type RecvState, LINE } from '../homa/syscalls.js';
+import { type Homa, M, homaRecv, type RecvState, handedOff, handoffNs, wakePending } from '../homa/syscalls.js';
 import { WaitPhase, type WaitState } from '../policy/wait.js';
 
 /** What a waiting thread exposes to `recvOrWait`. */
@@ -24,13 +24,13 @@ export interface RecvWaiter {
  * thread that has not asked yet: now; a polling one: when poll_usecs end and it goes to sleep.
  */
 export function recvNextNs(hm: Homa, t: RecvWaiter, now: number): number {
-  const g = Atomics.load(hm.tRpc, t.rs.t);
+  const g = handedOff(hm, t.rs.t);
   const blocked = t.state === AppState.BLOCKED;
   if (g >= 0) {
     const c = hm.vc.costs;
-    return hm.rHandoffNs[g]! + (blocked ? c.appWakeupBlock : c.appWakeupPoll);
+    return handoffNs(hm, g) + (blocked ? c.appWakeupBlock : c.appWakeupPoll);
   }
-  if (blocked) return Atomics.load(hm.tWake, t.rs.t * LINE) !== 0 ? now : Infinity;
+  if (blocked) return wakePending(hm, t.rs.t) ? now : Infinity;
   if (!t.rs.registered || t.wait.phase !== WaitPhase.POLLING) return now;
   return t.wait.startNs + t.wait.pollLimitNs;
 }

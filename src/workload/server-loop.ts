@@ -7,7 +7,10 @@
  */
 import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitState } from '../policy/wait.js';
-import { LINE, RecvState, homaReply, sockLookup, type Homa, type PayloadSource, type WakeSeat } from '../homa/syscalls.js';
+import {
+  LINE, RecvState, homaReply, sockLookup, type Homa, type PayloadSource, type WakeSeat, msgInLength, rpcError,
+  threadWakeWords,
+} from '../homa/syscalls.js';
 import { burnServiceSlice } from './app-shared.js';
 import { recvNextNs, recvOrWait } from './recv-wait.js';
 
@@ -37,7 +40,7 @@ export abstract class ServerLoop implements AppThread, PayloadSource {
     const sockG = sockLookup(hm, port);
     if (sockG < 0) throw new Error(`${what}: port ${port} is not bound on host ${hm.host}`);
     const tg = hm.threadIndex(t);
-    this.wakeWords = hm.tWake;
+    this.wakeWords = threadWakeWords(hm);
     this.wakeIndex = tg * LINE;
     this.rs = new RecvState(sockG, tg, hm.core);
     this.wait = new WaitState(hm.cfg.waitMode, hm.pollNs);
@@ -62,7 +65,7 @@ export abstract class ServerLoop implements AppThread, PayloadSource {
       const r = recvOrWait(hm, this, now);
       if (r < 0) return 0;
       this.waiting = false;
-      if (hm.rError[r] !== 0) return 1;
+      if (rpcError(hm, r) !== 0) return 1;
       this.g = r;
       this.serviceUntil = hm.stamp(now) + this.serviceNs;
       this.phase = this.serviceNs > 0 ? SERVICE : REPLY;
@@ -76,7 +79,7 @@ export abstract class ServerLoop implements AppThread, PayloadSource {
       this.phase = REPLY;
     }
     const g = this.g;
-    const req = hm.rInLen[g]!;
+    const req = msgInLength(hm, g);
     const len = this.responseLength(req);
     this.g = -1;
     this.phase = RECV;
