@@ -22,7 +22,7 @@
  */
 import { NUM_ROLES, ROLE_NAMES } from '../cpu/context.js';
 import { CoreStat, CORE_STAT_FIELDS } from '../cpu/control.js';
-import { METRIC_NAMES, NUM_METRICS } from '../homa/metrics.js';
+import { METRIC_NAMES, NUM_METRICS, type MetricName } from '../homa/metrics.js';
 import { LockStat } from '../shm/lock.js';
 import { nsToCycles, toEmulatedNs, type TimeBase } from './emu-time.js';
 
@@ -32,7 +32,7 @@ export const XL170_CPU_KHZ = 2_400_000;
 /** One emulated core's inputs, times already in emulated ns. */
 export interface CoreMetricsInput {
   /** Homa's counters by homa-emu's name (src/homa/metrics.ts); `*_ns` and throttled_integral in emulated ns. */
-  counters: Record<string, number>;
+  counters: Record<MetricName, number>;
   /** Emulated ns charged to each role (keys: ROLE_NAMES). */
   roleNs: Record<string, number>;
   /** Per lock class: acquisitions, misses, ns waited on misses, ns held (estimated). */
@@ -52,9 +52,9 @@ export interface HostMetricsInput {
 
 type Getter = (c: CoreMetricsInput, khz: number) => number;
 
-const cnt = (name: string): Getter => (c) => c.counters[name] ?? 0;
+const cnt = (name: MetricName): Getter => (c) => c.counters[name];
 const role = (...roles: string[]): Getter => (c, khz) => nsToCycles(roles.reduce((a, r) => a + (c.roleNs[r] ?? 0), 0), khz);
-const nsCounter = (name: string): Getter => (c, khz) => nsToCycles(c.counters[name] ?? 0, khz);
+const nsCounter = (name: MetricName): Getter => (c, khz) => nsToCycles(c.counters[name], khz);
 const lockMisses = (cls: string): Getter => (c) => c.locks[cls]?.misses ?? 0;
 const lockMissCycles = (cls: string): Getter => (c, khz) => nsToCycles(c.locks[cls]?.waitNs ?? 0, khz);
 const zero: Getter = () => 0;
@@ -99,7 +99,7 @@ const KERNEL: ReadonlyArray<[string, Getter, string]> = [
   ['send_cycles', zero, 'Time in sendmsg for requests (homa-emu: app time is not split by call; 0)'],
   ['send_calls', cnt('client_requests_started'), 'sendmsg calls for requests'],
   ['recv_cycles', nsCounter('poll_ns'), 'Time in recvmsg not blocked (homa-emu: its polling only)'],
-  ['recv_calls', (c) => (c.counters['wait_none'] ?? 0) + (c.counters['wait_fast'] ?? 0) + (c.counters['wait_block'] ?? 0), 'recvmsg calls that returned a message'],
+  ['recv_calls', (c) => c.counters.wait_none + c.counters.wait_fast + c.counters.wait_block, 'recvmsg calls that returned a message'],
   ['blocked_cycles', nsCounter('blocked_ns'), 'Time recvmsg spent asleep'],
   ['reply_cycles', zero, 'Time in sendmsg for responses (homa-emu: app time is not split by call; 0)'],
   ['reply_calls', cnt('server_responses_started'), 'sendmsg calls for responses'],
@@ -117,7 +117,7 @@ const KERNEL: ReadonlyArray<[string, Getter, string]> = [
   ['pacer_help_bytes', zero, 'Bytes sent by pacer helpers (homa-emu counts packets: pacer_help_packets)'],
   ['qdisc_tcp_packets', zero, 'TCP packets through the qdisc (no TCP in homa-emu)'],
   ['homa_cycles', (c, khz) => nsToCycles((c.roleNs['softirq'] ?? 0) + (c.roleNs['bypass'] ?? 0) + (c.roleNs['napi'] ?? 0)
-    + (c.roleNs['timer'] ?? 0) + (c.counters['poll_ns'] ?? 0) + (c.counters['nic_backlog_ns'] ?? 0), khz),
+    + (c.roleNs['timer'] ?? 0) + c.counters.poll_ns + c.counters.nic_backlog_ns, khz),
   'Time in Homa functions (the kernel sum of the cycles above)'],
   ['resent_packets', cnt('resent_packets'), 'DATA packets retransmitted after a RESEND'],
   ['resent_packets_used', zero, `Retransmitted packets that were needed${NOT_MODELLED}`],
@@ -201,7 +201,7 @@ export function coreMetricLines(c: CoreMetricsInput, cpuKhz: number, lockClasses
   }
   for (const name of METRIC_NAMES) {
     if (MAPPED.has(name)) continue;
-    const v = c.counters[name] ?? 0;
+    const v = c.counters[name];
     if (name.endsWith('_ns')) out.push([`${name.slice(0, -3)}_cycles`, nsToCycles(v, cpuKhz), OWN_DOCS[name] ?? `homa-emu: ${name.slice(0, -3).replace(/_/g, ' ')} time`]);
     else if (name === 'throttled_integral') out.push([name, nsToCycles(v, cpuKhz), OWN_DOCS[name]!]);
     else out.push([name, v, OWN_DOCS[name] ?? `homa-emu: ${name.replace(/_/g, ' ')}`]);
@@ -250,7 +250,7 @@ export function hostMetricsInputs(src: RawMetricsSource, tb: TimeBase, cpuKhz: n
     let endNs = 0;
     for (let c = 0; c < src.coresPerHost; c++) {
       const g = h * src.coresPerHost + c;
-      const counters: Record<string, number> = {};
+      const counters = {} as Record<MetricName, number>;
       for (let i = 0; i < NUM_METRICS; i++) {
         const name = METRIC_NAMES[i]!;
         const v = src.metrics[g * NUM_METRICS + i]!;

@@ -7,6 +7,7 @@
  * 100-byte RPC in flight per client host), as cperf's old `--unloaded` baseline did. The CLI's
  * `run` prints this object; `--json` writes it whole.
  */
+import type { MetricName } from '../homa/metrics.js';
 import { readTimetraceData, type TimetraceData } from '../metrics/trace-files.js';
 import type { EmuConfig } from '../config/config.js';
 import { nonDefaults, resolveConfig } from '../config/config.js';
@@ -26,7 +27,7 @@ import { runWarnings, type RunWarning } from '../metrics/warnings.js';
 
 /** What the Homa world's collect returns (the parts the report reads). */
 export interface HomaCollected {
-  hosts: Array<{ host: number; metrics: Record<string, number>; app: Record<string, number> }>;
+  hosts: Array<{ host: number; metrics: Record<MetricName, number>; app: Record<string, number> }>;
   net: { hosts: Array<Record<string, unknown>>; totals: { xmitPkts: number; rcvdPkts: number; droppedPkts: number; drops: Record<string, number>; balanced: boolean } };
   packets: Record<string, number>;
   leaks: Record<string, number>;
@@ -108,21 +109,21 @@ export interface EmulateResult {
 }
 
 /** Sum of one metric over all hosts. */
-function total(c: HomaCollected, name: string): number {
+function total(c: HomaCollected, name: MetricName): number {
   let s = 0;
-  for (const h of c.hosts) s += h.metrics[name] ?? 0;
+  for (const h of c.hosts) s += h.metrics[name];
   return s;
 }
 
 function throttleStats(c: HomaCollected): { throttledMean: number; throttledMax: number; nicBacklogShare: number } {
   let mean = 0, max = 0, share = 0, n = 0;
   for (const h of c.hosts) {
-    const span = h.metrics['throttled_sample_ns'] ?? 0;
+    const span = h.metrics.throttled_sample_ns;
     if (span <= 0) continue;
     n++;
-    mean += (h.metrics['throttled_integral'] ?? 0) / span;
-    share += (h.metrics['nic_backlog_ns'] ?? 0) / span;
-    max = Math.max(max, h.metrics['throttled_max'] ?? 0);
+    mean += h.metrics.throttled_integral / span;
+    share += h.metrics.nic_backlog_ns / span;
+    max = Math.max(max, h.metrics.throttled_max);
   }
   return { throttledMean: n > 0 ? mean / n : 0, throttledMax: max, nicBacklogShare: n > 0 ? share / n : 0 };
 }
@@ -209,7 +210,7 @@ export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promis
   const otherData = total(c, 'other_data_packets');
   const adds = total(c, 'throttle_list_adds');
   const mismatches = clients.reduce((a, x) => a + x.mismatches, 0) + c.hosts.reduce((a, h) => a + (h.app['mismatches'] ?? 0), 0);
-  const canaryNames = ['resent_packets', 'rpc_timeouts', 'aborts_enotconn', 'aborts_etimedout', 'packet_alloc_failures',
+  const canaryNames: MetricName[] = ['resent_packets', 'rpc_timeouts', 'aborts_enotconn', 'aborts_etimedout', 'packet_alloc_failures',
     'rpc_alloc_failures', 'page_alloc_failures', 'data_dropped_no_bufs', 'data_dropped_gaps_full', 'softirq_ring_full_drops',
     'tx_ring_full', 'unknown_rpcs', 'server_cant_create_rpcs', 'ack_overflows', 'waiters_full', 'data_dropped_duplicate'];
   const canaries: Record<string, number> = {};
