@@ -96,8 +96,15 @@ export class VSync {
   private readonly bound: Float64Array;
   private readonly lowered: Float64Array;
   private readonly words: Int32Array;
-  /** Whom the last `safeTime` found holding the minimum. */
+  /** Whom the last `othersMin` found holding the minimum. */
   argmin = -1;
+  /**
+   * The others' minimum at the last scan. It can only rise: every bound only rises, and another
+   * worker lowers a bound only to a stamp at or after its own bound; only this worker's own
+   * `lower` can bring it down, and lowers this floor with it. So `mayRun` skips the scan of
+   * every worker's line while the event fits under it (a batch of units per scan).
+   */
+  private othersFloor = -Infinity;
 
   constructor(sab: SharedArrayBuffer, desc: LayoutDesc, readonly workers: number, readonly me: number,
     readonly windowNs: number, readonly deterministic: boolean) {
@@ -122,6 +129,7 @@ export class VSync {
    */
   lower(w: number, t: number): void {
     if (w === this.me) return;
+    if (t < this.othersFloor) this.othersFloor = t;
     const fi = w * F_STRIDE;
     if (this.lowered[fi]! <= t) return;
     this.lockOf(w);
@@ -153,8 +161,11 @@ export class VSync {
   /**
    * Publishes this worker's bound `t` (call `absorb` first and compute `t` from the inputs after
    * it). When the bound rises and workers are waiting, hands the CPU on: rings only the waiters
-   * that may run now (their bound within W of the new minimum; in deterministic mode the one
-   * holding it), so a rise does not wake a herd that finds it must sleep again.
+   * that hold the new minimum (in deterministic mode the one that holds it, ties to the lower
+   * id). Those can run the longest before the window stops them; a waiter merely within W of
+   * the minimum would run a unit or two and park again, and on a host with fewer CPUs than
+   * workers every such wake-up costs a futex round trip. A waiter that spins (the awake workers
+   * fit the host's CPUs) does not need a ring: it sees the rise itself.
    */
   publish(t: number, ring: (w: number) => void): void {
     const fi = this.me * F_STRIDE;
@@ -172,10 +183,9 @@ export class VSync {
       if (l < b) b = l;
       if (b < m) { m = b; arg = w; }
     }
-    const limit = this.deterministic ? m : m + this.windowNs;
     for (let w = 0; w < this.workers; w++) {
       if (w === this.me || Atomics.load(this.words, w * I_STRIDE + W_BLOCKED_ON) < 0) continue;
-      if (this.deterministic ? w === arg : Math.min(bound[w * F_STRIDE]!, lowered[w * F_STRIDE]!) <= limit) ring(w);
+      if (this.deterministic ? w === arg : Math.min(bound[w * F_STRIDE]!, lowered[w * F_STRIDE]!) <= m) ring(w);
     }
   }
 
@@ -210,7 +220,9 @@ export class VSync {
    * in deterministic mode only when it holds the minimum (ties to the lower id).
    */
   mayRun(t: number): boolean {
+    if (!this.deterministic && t <= this.othersFloor + this.windowNs) return true;
     const m = this.othersMin();
+    this.othersFloor = m;
     if (!this.deterministic) return t <= m + this.windowNs;
     return t < m || (t === m && this.me < this.argmin);
   }
