@@ -194,7 +194,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
           else setAwake(true);
           continue;
         }
-        if (doorbells.sleep(me, PARK_MS)) awake = true;
+        if (doorbells.sleep(me, PARK_MS)) { awake = true; stats[base + CoreStat.RUNG_WAKEUPS]!++; }
         else setAwake(true);
         stats[base + CoreStat.PARKS]!++;
       }

@@ -68,8 +68,14 @@ export function vsyncLayout(workers: number): LayoutDesc {
 
 const W_LOCK = 0;
 const W_BLOCKED_ON = 2;
-/** In the extra line after the workers': [0] the deterministic turn token, [1] how many workers wait. */
+/**
+ * In the extra line after the workers': [0] the deterministic turn token, [1] how many workers
+ * wait, [2] how many workers sleep on the turn token.
+ */
 const W_ANY_WAITERS = 1;
+const W_TURN_SLEEPERS = 2;
+/** CAS attempts on a held turn token before sleeping on it (deterministic mode). */
+const TURN_SPINS = 200;
 
 /** Main thread, before workers start: every bound 0 (nobody may run ahead of time 0), nothing lowered. */
 export function initVsync(sab: SharedArrayBuffer, desc: LayoutDesc, workers: number): void {
@@ -234,14 +240,26 @@ export class VSync {
    */
   acquireTurn(stop: () => boolean): boolean {
     const i = this.workers * I_STRIDE;
-    while (Atomics.compareExchange(this.words, i, 0, this.me + 1) !== 0) {
+    let spins = 0;
+    for (;;) {
+      const held = Atomics.compareExchange(this.words, i, 0, this.me + 1);
+      if (held === 0) return true;
       if (stop()) return false; // the holder may have failed: never wait past a stop
+      // The holder may have lost its CPU (more workers than host CPUs): sleep on the token
+      // instead of spinning on it, so the holder gets a CPU to finish its turn.
+      if (++spins < TURN_SPINS) continue;
+      Atomics.add(this.words, i + W_TURN_SLEEPERS, 1);
+      Atomics.wait(this.words, i, held, 1);
+      Atomics.sub(this.words, i + W_TURN_SLEEPERS, 1);
     }
-    return true;
   }
 
   releaseTurn(): void {
-    Atomics.store(this.words, this.workers * I_STRIDE, 0);
+    const i = this.workers * I_STRIDE;
+    Atomics.store(this.words, i, 0);
+    // Both sides use sequentially consistent atomics: a sleeper that registered after this load
+    // finds the token free (not equal to the holder it waits on) and does not sleep.
+    if (Atomics.load(this.words, i + W_TURN_SLEEPERS) > 0) Atomics.notify(this.words, i, 1);
   }
 
   /** Marks this worker as waiting (for `argmin`, kept for diagnostics) so that a rising bound rings it when it may run. */

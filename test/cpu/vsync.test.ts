@@ -53,6 +53,22 @@ describe('VSync (conservative bounds, single-threaded)', () => {
     expect(b!.acquireTurn(() => false)).toBe(true);
   });
 
+  it('a worker kept from the turn for long sleeps on the token and takes it once it is released', () => {
+    const [a, b] = sync(2, 0, true);
+    expect(a!.acquireTurn(() => false)).toBe(true);
+    let checks = 0;
+    // Past the spin budget b sleeps on the token (1 ms at a time); the holder lets go after 300 checks.
+    const got = b!.acquireTurn(() => {
+      if (++checks === 300) a!.releaseTurn();
+      return false;
+    });
+    expect(got).toBe(true);
+    expect(checks).toBe(300);
+    expect(a!.acquireTurn(() => true)).toBe(false); // b holds it now
+    b!.releaseTurn();
+    expect(a!.acquireTurn(() => false)).toBe(true);
+  });
+
   it('raising a bound rings only the waiters that hold the new minimum', () => {
     const [a, b, c, d] = sync(4, 1000);
     a!.publish(0, () => undefined);
