@@ -51,8 +51,12 @@ export interface VirtualLoopEnv {
   readonly trace?: CoreTrace | null;
 }
 
-/** Passes a blocked worker spins before parking (when spinning is allowed at all). */
-const SPIN_PASSES = 2000;
+/**
+ * Passes a blocked worker spins before parking (when spinning is allowed at all): about 10-20 us,
+ * the order of a futex wake-up here. Longer spins lost on a shared 2-CPU host (bench/RESULTS.md):
+ * a spinner holds a CPU that a woken worker, or another process, is waiting for.
+ */
+const SPIN_PASSES = 200;
 /** Longest real park of a blocked or idle worker before it re-checks, ms. */
 const PARK_MS = 2;
 /** A pass that did nothing at a due time moves the clock this far (a context that claimed work it did not do). */
@@ -183,15 +187,18 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
         // bound may have risen before it saw the registration).
         if (sync.argmin !== blockedOn) { sync.block(sync.argmin); blockedOn = sync.argmin; continue; }
         spins++;
+        // AWAKE counts a rung worker from the moment of the ring (the ringer adds it), so a
+        // spinner parks as soon as a woken worker needs its CPU.
         if (spins < SPIN_PASSES && Atomics.load(ctl, Ctl.AWAKE) <= env.hostCpus) continue;
-        if (!doorbells.preparePark(me)) continue;
+        setAwake(false);
+        if (!doorbells.preparePark(me)) { awake = true; continue; } // rung: the ringer counted it
         if (sync.wasLowered() || ready() || sync.argmin !== blockedOn || Atomics.load(ctl, Ctl.PHASE) >= Phase.STOP) {
-          doorbells.cancelPark(me);
+          if (doorbells.cancelPark(me)) awake = true;
+          else setAwake(true);
           continue;
         }
-        setAwake(false);
-        doorbells.sleep(me, PARK_MS);
-        setAwake(true);
+        if (doorbells.sleep(me, PARK_MS)) { awake = true; stats[base + CoreStat.RUNG_WAKEUPS]!++; }
+        else setAwake(true);
         stats[base + CoreStat.PARKS]!++;
       }
       continue; // recompute: something may have arrived meanwhile

@@ -68,8 +68,14 @@ export function vsyncLayout(workers: number): LayoutDesc {
 
 const W_LOCK = 0;
 const W_BLOCKED_ON = 2;
-/** In the extra line after the workers': [0] the deterministic turn token, [1] how many workers wait. */
+/**
+ * In the extra line after the workers': [0] the deterministic turn token, [1] how many workers
+ * wait, [2] how many workers sleep on the turn token.
+ */
 const W_ANY_WAITERS = 1;
+const W_TURN_SLEEPERS = 2;
+/** CAS attempts on a held turn token before sleeping on it (deterministic mode). */
+const TURN_SPINS = 200;
 
 /** Main thread, before workers start: every bound 0 (nobody may run ahead of time 0), nothing lowered. */
 export function initVsync(sab: SharedArrayBuffer, desc: LayoutDesc, workers: number): void {
@@ -96,8 +102,15 @@ export class VSync {
   private readonly bound: Float64Array;
   private readonly lowered: Float64Array;
   private readonly words: Int32Array;
-  /** Whom the last `safeTime` found holding the minimum. */
+  /** Whom the last `othersMin` found holding the minimum. */
   argmin = -1;
+  /**
+   * The others' minimum at the last scan. It can only rise: every bound only rises, and another
+   * worker lowers a bound only to a stamp at or after its own bound; only this worker's own
+   * `lower` can bring it down, and lowers this floor with it. So `mayRun` skips the scan of
+   * every worker's line while the event fits under it (a batch of units per scan).
+   */
+  private othersFloor = -Infinity;
 
   constructor(sab: SharedArrayBuffer, desc: LayoutDesc, readonly workers: number, readonly me: number,
     readonly windowNs: number, readonly deterministic: boolean) {
@@ -122,6 +135,7 @@ export class VSync {
    */
   lower(w: number, t: number): void {
     if (w === this.me) return;
+    if (t < this.othersFloor) this.othersFloor = t;
     const fi = w * F_STRIDE;
     if (this.lowered[fi]! <= t) return;
     this.lockOf(w);
@@ -153,8 +167,11 @@ export class VSync {
   /**
    * Publishes this worker's bound `t` (call `absorb` first and compute `t` from the inputs after
    * it). When the bound rises and workers are waiting, hands the CPU on: rings only the waiters
-   * that may run now (their bound within W of the new minimum; in deterministic mode the one
-   * holding it), so a rise does not wake a herd that finds it must sleep again.
+   * that hold the new minimum (in deterministic mode the one that holds it, ties to the lower
+   * id). Those can run the longest before the window stops them; a waiter merely within W of
+   * the minimum would run a unit or two and park again, and on a host with fewer CPUs than
+   * workers every such wake-up costs a futex round trip. A waiter that spins (the awake workers
+   * fit the host's CPUs) does not need a ring: it sees the rise itself.
    */
   publish(t: number, ring: (w: number) => void): void {
     const fi = this.me * F_STRIDE;
@@ -172,10 +189,9 @@ export class VSync {
       if (l < b) b = l;
       if (b < m) { m = b; arg = w; }
     }
-    const limit = this.deterministic ? m : m + this.windowNs;
     for (let w = 0; w < this.workers; w++) {
       if (w === this.me || Atomics.load(this.words, w * I_STRIDE + W_BLOCKED_ON) < 0) continue;
-      if (this.deterministic ? w === arg : Math.min(bound[w * F_STRIDE]!, lowered[w * F_STRIDE]!) <= limit) ring(w);
+      if (this.deterministic ? w === arg : Math.min(bound[w * F_STRIDE]!, lowered[w * F_STRIDE]!) <= m) ring(w);
     }
   }
 
@@ -210,7 +226,9 @@ export class VSync {
    * in deterministic mode only when it holds the minimum (ties to the lower id).
    */
   mayRun(t: number): boolean {
+    if (!this.deterministic && t <= this.othersFloor + this.windowNs) return true;
     const m = this.othersMin();
+    this.othersFloor = m;
     if (!this.deterministic) return t <= m + this.windowNs;
     return t < m || (t === m && this.me < this.argmin);
   }
@@ -222,14 +240,26 @@ export class VSync {
    */
   acquireTurn(stop: () => boolean): boolean {
     const i = this.workers * I_STRIDE;
-    while (Atomics.compareExchange(this.words, i, 0, this.me + 1) !== 0) {
+    let spins = 0;
+    for (;;) {
+      const held = Atomics.compareExchange(this.words, i, 0, this.me + 1);
+      if (held === 0) return true;
       if (stop()) return false; // the holder may have failed: never wait past a stop
+      // The holder may have lost its CPU (more workers than host CPUs): sleep on the token
+      // instead of spinning on it, so the holder gets a CPU to finish its turn.
+      if (++spins < TURN_SPINS) continue;
+      Atomics.add(this.words, i + W_TURN_SLEEPERS, 1);
+      Atomics.wait(this.words, i, held, 1);
+      Atomics.sub(this.words, i + W_TURN_SLEEPERS, 1);
     }
-    return true;
   }
 
   releaseTurn(): void {
-    Atomics.store(this.words, this.workers * I_STRIDE, 0);
+    const i = this.workers * I_STRIDE;
+    Atomics.store(this.words, i, 0);
+    // Both sides use sequentially consistent atomics: a sleeper that registered after this load
+    // finds the token free (not equal to the holder it waits on) and does not sleep.
+    if (Atomics.load(this.words, i + W_TURN_SLEEPERS) > 0) Atomics.notify(this.words, i, 1);
   }
 
   /** Marks this worker as waiting (for `argmin`, kept for diagnostics) so that a rising bound rings it when it may run. */

@@ -74,7 +74,10 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
     const virtual = cfg.clock === 'virtual';
     const vc = new VClock(virtual, virtual ? resolveCosts(cfg.costProfile, cfg.costScale) : zeroCosts());
     const sync = virtual ? new VSync(sab, subLayout(desc, 'vsync'), task.totalWorkers, globalCore, cfg.syncWindowNs, cfg.deterministic) : null;
-    if (sync !== null) doorbells.attachVirtual(vc, sync);
+    if (sync !== null) {
+      doorbells.attachVirtual(vc, sync);
+      doorbells.attachAwakeCount(ctl, Ctl.AWAKE);
+    }
     const locks = new LockTable(sab, subLayout(desc, 'locks'), task.lockSpec, globalCore, virtual ? { vclock: vc } : undefined);
     setUserCallSlot(column(sab, desc, 'userCall', 'i32'), globalCore);
     const world = await loadWorld(task.worldName);

@@ -117,6 +117,8 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
   initClockOrigin(column(sab, desc, 'clock', 'i32'));
   const doorbells = new Doorbells(column(sab, desc, 'doorbells', 'i32'), totalWorkers);
   const virtual = cfg.clock === 'virtual';
+  // A worker woken by a ring counts on the ringer to have counted it awake (src/shm/doorbell.ts).
+  if (virtual) doorbells.attachAwakeCount(ctl, Ctl.AWAKE);
   const vsyncDesc = subLayout(desc, 'vsync');
   initVsync(sab, vsyncDesc, totalWorkers);
   world.init(cfg, sab, subLayout(desc, 'world'));

@@ -25,6 +25,8 @@ export class Doorbells {
   wakeups = 0;
   private vsync: VirtualRing | null = null;
   private vclock: { t: number } | null = null;
+  private awakeWords: Int32Array | null = null;
+  private awakeIndex = 0;
 
   /**
    * Virtual time: every ring first lowers the target's bound to this worker's clock (callers ring
@@ -34,6 +36,17 @@ export class Doorbells {
   attachVirtual(vclock: { t: number }, vsync: VirtualRing): void {
     this.vclock = vclock;
     this.vsync = vsync;
+  }
+
+  /**
+   * Virtual time: a successful wake-up adds 1 to the count of awake workers at `words[index]` on
+   * the sleeper's behalf, so the workers still spinning see at once that the woken one needs a
+   * CPU (and park) instead of counting it only once the host has scheduled it. The sleeper then
+   * must not count itself again: `sleep` and `cancelPark` say whether it was rung.
+   */
+  attachAwakeCount(words: Int32Array, index: number): void {
+    this.awakeWords = words;
+    this.awakeIndex = index;
   }
 
   constructor(readonly words: Int32Array, readonly numCores: number) {
@@ -67,9 +80,9 @@ export class Doorbells {
     return rung || r === 'not-equal';
   }
 
-  /** The caller found work after preparePark: back to AWAKE without sleeping. */
-  cancelPark(core: number): void {
-    Atomics.store(this.words, core * DOORBELL_STRIDE, DOORBELL_AWAKE);
+  /** The caller found work after preparePark: back to AWAKE without sleeping. Returns true if it was rung meanwhile. */
+  cancelPark(core: number): boolean {
+    return Atomics.exchange(this.words, core * DOORBELL_STRIDE, DOORBELL_AWAKE) === DOORBELL_RUNG;
   }
 
   /** Wakes `core` if it is parked (cheap when it is not: one atomic load). */
@@ -89,6 +102,7 @@ export class Doorbells {
     const i = core * DOORBELL_STRIDE;
     if (Atomics.load(this.words, i) !== DOORBELL_PARKED) return;
     if (Atomics.compareExchange(this.words, i, DOORBELL_PARKED, DOORBELL_RUNG) === DOORBELL_PARKED) {
+      if (this.awakeWords !== null) Atomics.add(this.awakeWords, this.awakeIndex, 1);
       Atomics.notify(this.words, i, 1);
       this.wakeups++;
     }

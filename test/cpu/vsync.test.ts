@@ -53,23 +53,62 @@ describe('VSync (conservative bounds, single-threaded)', () => {
     expect(b!.acquireTurn(() => false)).toBe(true);
   });
 
-  it('raising a bound rings only the waiters that may run now', () => {
-    const [a, b, c] = sync(3, 1000);
+  it('a worker kept from the turn for long sleeps on the token and takes it once it is released', () => {
+    const [a, b] = sync(2, 0, true);
+    expect(a!.acquireTurn(() => false)).toBe(true);
+    let checks = 0;
+    // Past the spin budget b sleeps on the token (1 ms at a time); the holder lets go after 300 checks.
+    const got = b!.acquireTurn(() => {
+      if (++checks === 300) a!.releaseTurn();
+      return false;
+    });
+    expect(got).toBe(true);
+    expect(checks).toBe(300);
+    expect(a!.acquireTurn(() => true)).toBe(false); // b holds it now
+    b!.releaseTurn();
+    expect(a!.acquireTurn(() => false)).toBe(true);
+  });
+
+  it('raising a bound rings only the waiters that hold the new minimum', () => {
+    const [a, b, c, d] = sync(4, 1000);
     a!.publish(0, () => undefined);
     b!.publish(500, () => undefined);
-    c!.publish(9000, () => undefined);
+    c!.publish(700, () => undefined);
+    d!.publish(9000, () => undefined);
     b!.block(0);
     c!.block(0);
+    d!.block(0);
     const rung: number[] = [];
-    a!.publish(400, (w) => rung.push(w)); // b (500) is within W of the minimum (400); c (9000) is not
+    a!.publish(400, (w) => rung.push(w)); // a still holds the minimum: c (700) may run within W, but nobody is rung
+    expect(rung).toEqual([]);
+    a!.publish(600, (w) => rung.push(w)); // b (500) holds the minimum now; c (700) is within W of it, d is not
     expect(rung).toEqual([1]);
     b!.unblock();
-    b!.publish(9500, () => undefined);
-    a!.publish(8500, (w) => rung.push(w)); // now c (9000) is within W of the minimum (8500)
-    expect(rung).toEqual([1, 2]);
+    b!.publish(9000, () => undefined);
     c!.unblock();
+    c!.publish(9000, () => undefined);
+    a!.publish(9500, (w) => rung.push(w)); // b, c and d tie at the minimum: only the waiter d is rung
+    expect(rung).toEqual([1, 3]);
+    d!.unblock();
     a!.publish(20_000, (w) => rung.push(w)); // nobody waits
-    expect(rung).toEqual([1, 2]);
+    expect(rung).toEqual([1, 3]);
+  });
+
+  it('mayRun keeps a floor of the others\' minimum, lowered by its own pushes, so a batch of events needs one scan', () => {
+    const [a, b, c] = sync(3, 1000);
+    a!.publish(0, () => undefined);
+    b!.publish(5000, () => undefined);
+    c!.publish(8000, () => undefined);
+    expect(a!.mayRun(6000)).toBe(true); // scanned: the others' minimum is 5000
+    b!.publish(7000, () => undefined);
+    expect(a!.mayRun(6000)).toBe(true); // under the floor (5000 + W): no scan needed, still true
+    expect(a!.mayRun(7500)).toBe(true); // above it: a new scan finds 7000
+    a!.lower(2, 1500); // a pushes an item stamped 1500 to c: c's bound, and the floor, drop to it
+    expect(a!.mayRun(2500)).toBe(true);
+    expect(a!.mayRun(2501)).toBe(false);
+    c!.absorb();
+    c!.publish(9000, () => undefined);
+    expect(a!.mayRun(7500)).toBe(true);
   });
 });
 

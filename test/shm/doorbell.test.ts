@@ -47,9 +47,26 @@ describe('Doorbells, one thread', () => {
     expect(b.sleep(0, 1)).toBe(false);
     expect(b.words[0]).toBe(DOORBELL_AWAKE);
     expect(b.preparePark(0)).toBe(true);
-    b.cancelPark(0);
+    expect(b.cancelPark(0)).toBe(false);
     expect(b.words[0]).toBe(DOORBELL_AWAKE);
     expect(b.isParked(0)).toBe(false);
+  });
+
+  it('with an awake count attached, a wake-up counts the sleeper awake at the ring; cancelPark says it was rung', () => {
+    const b = bells(2);
+    const awake = new Int32Array(new SharedArrayBuffer(64));
+    b.attachAwakeCount(awake, 3);
+    b.ring(1); // not parked: nothing to count
+    expect(awake[3]).toBe(0);
+    expect(b.preparePark(1)).toBe(true);
+    b.ring(1);
+    b.ring(1); // already rung: counted once
+    expect(awake[3]).toBe(1);
+    expect(b.cancelPark(1)).toBe(true); // the caller must not count itself again
+    expect(b.preparePark(1)).toBe(true);
+    b.wake(1);
+    expect(awake[3]).toBe(2);
+    expect(b.sleep(1, 10_000)).toBe(true);
   });
 });
 
