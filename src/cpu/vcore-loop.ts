@@ -88,6 +88,15 @@ function appNext(a: AppThread, now: number, floor: number): number {
   return Atomics.load(a.wakeWords, a.wakeIndex) !== 0 ? (floor > now ? floor : now) : Infinity;
 }
 
+/**
+ * Whether this core may run its next event at `next`: nobody can still produce anything earlier
+ * (within the window), or, at the end of the window, everyone is there. (A free function: no
+ * closure is made per pass.)
+ */
+function ready(sync: VSync, atEnd: boolean, next: number, endNs: number): boolean {
+  return atEnd ? sync.othersMin() >= endNs : sync.mayRun(next);
+}
+
 /** A xorshift for the jitter hook (test only). */
 function jitterNext(s: Int32Array): number {
   let x = s[0]!;
@@ -176,13 +185,12 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
     sync.publish(next, ring);
 
     // Wait until nobody can still produce anything earlier (or, at the end, until everyone is there).
-    const ready = (): boolean => (atEnd ? sync.othersMin() >= endNs : sync.mayRun(next));
-    if (!ready()) {
+    if (!ready(sync, atEnd, next, endNs)) {
       if (det) sync.releaseTurn();
       stats[base + CoreStat.SYNC_WAITS]!++;
       let spins = 0;
       for (;;) {
-        if (Atomics.load(ctl, Ctl.PHASE) >= Phase.STOP || sync.wasLowered() || ready()) break;
+        if (Atomics.load(ctl, Ctl.PHASE) >= Phase.STOP || sync.wasLowered() || ready(sync, atEnd, next, endNs)) break;
         // Register with whoever holds the minimum now, then look again before sleeping (its
         // bound may have risen before it saw the registration).
         if (sync.argmin !== blockedOn) { sync.block(sync.argmin); blockedOn = sync.argmin; continue; }
@@ -192,7 +200,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
         if (spins < SPIN_PASSES && Atomics.load(ctl, Ctl.AWAKE) <= env.hostCpus) continue;
         setAwake(false);
         if (!doorbells.preparePark(me)) { awake = true; continue; } // rung: the ringer counted it
-        if (sync.wasLowered() || ready() || sync.argmin !== blockedOn || Atomics.load(ctl, Ctl.PHASE) >= Phase.STOP) {
+        if (sync.wasLowered() || ready(sync, atEnd, next, endNs) || sync.argmin !== blockedOn || Atomics.load(ctl, Ctl.PHASE) >= Phase.STOP) {
           if (doorbells.cancelPark(me)) awake = true;
           else setAwake(true);
           continue;
