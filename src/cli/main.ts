@@ -13,20 +13,20 @@ import { cperfHelp, translateCperfArgs } from './aliases.js';
 import { Command, CommanderError } from 'commander';
 import { resolveConfig } from '../config/config.js';
 import { isUserError } from '../config/errors.js';
-import { selftest } from '../run/selftest.js';
+import { selftest } from '../cluster/selftest.js';
 import { coreTable, fidelityText, fmtRate, lockTable } from '../metrics/text.js';
 import { addConfigOptions, camel, partialFromCli, readConfigFile } from './options.js';
-import { compareRows, compareVariants, fileVariants, parseRepeat, parseVary, runFigures, type Variant } from '../run/compare.js';
-import type { SelftestResult } from '../run/selftest.js';
+import { compareRows, compareVariants, fileVariants, parseRepeat, parseVary, runFigures, type Variant } from '../cluster/compare.js';
+import type { SelftestResult } from '../cluster/selftest.js';
 import Table from 'cli-table3';
 import { workloadInfo } from '../workload/dist.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkOutputPath, type OutputKind } from '../config/output-path.js';
-import { emulate, SCHEMA_VERSION, type EmulateResult } from '../run/emulate.js';
-import { checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, writeVisuals, type OutputOptions, type VariantRuns } from '../run/outputs.js';
+import { emulate, SCHEMA_VERSION, type EmulateResult } from '../cluster/emulate.js';
+import { checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, writeVisuals, type OutputOptions, type VariantRuns } from '../cluster/outputs.js';
 import { RunInterrupted } from '../run/interrupt.js';
-import { formatReport } from '../metrics/report.js';
+import { formatReport } from '../cluster/report.js';
 import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-files.js';
 import { ProgressLine, phaseName } from './progress.js';
 import type { EmuConfig } from '../config/config.js';
@@ -373,7 +373,7 @@ export function selftestFigures(r: SelftestResult): Record<string, number> {
   return f;
 }
 
-export { runFigures } from '../run/compare.js';
+export { runFigures } from '../cluster/compare.js';
 
 const RUNNERS: Record<string, { defaults: Record<string, unknown>; run: (cfg: ReturnType<typeof resolveConfig>, signal: AbortSignal) => Promise<Record<string, number>> }> = {
   run: {

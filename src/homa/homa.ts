@@ -26,7 +26,7 @@ import { parseGroPolicy, type GroPolicy } from '../policy/gro-policy.js';
 import type { PacerCheck, PacerPolicy, SteeringPolicy, ThreadChoicePolicy } from '../policy/types.js';
 import { hostCoreLayout, type CoreLayout } from '../policy/layout.js';
 import { parseWakeupPlacement, type WakeupPlacement } from '../policy/placement.js';
-import { Rng } from '../workload/rng.js';
+import { Rng } from '../util/rng.js';
 import { ConfigError } from '../config/errors.js';
 import { VClock } from '../cpu/vsync.js';
 import { zeroCosts } from '../cpu/cost-profile.js';

@@ -27,7 +27,7 @@ import type { Doorbells } from '../shm/doorbell.js';
 import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
 import type { SlabPool } from '../shm/pool.js';
 import { MpscRing, SpscRing } from '../shm/ring.js';
-import type { CoreEnv, CoreSetup } from '../run/world.js';
+import type { CoreEnv, CoreSetup } from '../cpu/world.js';
 import { H, HEADER_WORDS } from '../wire/packet.js';
 import {
   DropReason, FabricCtr, NUM_PRIORITIES, PORT_CTR_STRIDE, PortCtr, netChannels, rxRingName, txRingName,

@@ -26,7 +26,7 @@ export interface WakeupPlacement {
   readonly moveProb: number;
 }
 
-/** The random stream a placement draws from (src/workload/rng.ts's `Rng` has these). */
+/** The random stream a placement draws from (src/util/rng.ts's `Rng` has these). */
 export interface PlacementRng {
   /** Uniform in [0, 1). */
   nextFloat(): number;

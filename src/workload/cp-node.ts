@@ -42,7 +42,7 @@ import { parseWorkload, type Workload } from './dist.js';
 import { ONE_WAY_BYTES, burnServiceSlice, patternByte, type HomaAppsSpec } from './echo.js';
 import { recvNextNs } from './recv-wait.js';
 import { PoissonSchedule, portRate } from './poisson.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 
 /** cp_node's first Homa server port (--first-port). */
 export const CP_SERVER_FIRST_PORT = 4000;

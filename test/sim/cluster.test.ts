@@ -13,9 +13,9 @@ import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolveConfig } from '../../src/config/config.js';
-import { runWorld } from '../../src/run/orchestrator.js';
+import { runWorld } from '../../src/cluster/worlds.js';
 import { maxSegBytes } from '../../src/wire/packet.js';
-import type { collectHoma } from '../../src/homa/world.js';
+import type { collectHoma } from '../../src/cluster/homa-world.js';
 import { Harness } from '../homa/harness.js';
 import { SIM_RPCS, MAX_LEN, edgeLengths, simLengths, splitLengths } from './fixtures/sim-lengths.mjs';
 import { errorApps } from './fixtures/errors-world.mjs';
@@ -25,7 +25,7 @@ type HomaResult = ReturnType<typeof collectHoma>;
 const simWorld = fileURLToPath(new URL('./fixtures/sim-world.mjs', import.meta.url));
 const abruptWorld = fileURLToPath(new URL('./fixtures/sim-world-abrupt.mjs', import.meta.url));
 const errorsWorld = fileURLToPath(new URL('./fixtures/errors-world.mjs', import.meta.url));
-const built = existsSync(fileURLToPath(new URL('../../dist/src/homa/world.js', import.meta.url)));
+const built = existsSync(fileURLToPath(new URL('../../dist/src/cluster/homa-world.js', import.meta.url)));
 
 /** 2 hosts x 2 cores, 4 client threads per host, 2 server threads per host; a broken run is bounded. */
 function simConfig(extra: Record<string, unknown>) {

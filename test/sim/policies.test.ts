@@ -12,12 +12,12 @@ import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { runWorld } from '../../src/run/orchestrator.js';
+import { runWorld } from '../../src/cluster/worlds.js';
 import { withAbsolutePolicyPaths } from '../../src/policy/registry.js';
-import type { collectHoma } from '../../src/homa/world.js';
+import type { collectHoma } from '../../src/cluster/homa-world.js';
 
 const worldFile = fileURLToPath(new URL('../policy/fixtures/w2-world.mjs', import.meta.url));
-const built = existsSync(fileURLToPath(new URL('../../dist/src/homa/world.js', import.meta.url)));
+const built = existsSync(fileURLToPath(new URL('../../dist/src/cluster/homa-world.js', import.meta.url)));
 /** A fixture as a path relative to the working directory, as a user would type it. */
 const rel = (name: string): string => './' + relative(process.cwd(), fileURLToPath(new URL(`../policy/fixtures/${name}`, import.meta.url)));
 

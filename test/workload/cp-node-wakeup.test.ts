@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolveConfig } from '../../src/config/config.js';
 import { AppState } from '../../src/cpu/context.js';
-import { collectCpNodeOf, collectHoma, type HomaResult } from '../../src/homa/world.js';
-import { runWorld } from '../../src/run/orchestrator.js';
+import { collectCpNodeOf, collectHoma, type HomaResult } from '../../src/cluster/homa-world.js';
+import { runWorld } from '../../src/cluster/worlds.js';
 import { CP_CLIENT_FIRST_PORT, cpNodeSpec, type CpNodeAppsSpec, type CpNodeSpec } from '../../src/workload/cp-node.js';
 import { LINE } from '../../src/homa/layout.js';
 import { WaitPhase } from '../../src/policy/wait.js';
@@ -132,7 +132,7 @@ describe('wake-up migration of cp_node threads (harness, manual clock)', () => {
   }, 60_000);
 });
 
-const built = existsSync(fileURLToPath(new URL('../../dist/src/homa/world.js', import.meta.url)))
+const built = existsSync(fileURLToPath(new URL('../../dist/src/cluster/homa-world.js', import.meta.url)))
   && existsSync(fileURLToPath(new URL('../../dist/src/policy/placement.js', import.meta.url)));
 
 describe("wake-up migration on real worker threads", () => {

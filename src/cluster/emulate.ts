@@ -16,11 +16,12 @@ import { computeDigest, type Digest } from '../metrics/digest.js';
 import { cdfPoints, mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
 import { lockRows, type LockRow } from '../metrics/locks.js';
 import { parseStalls, type StallSpec } from '../cpu/faults.js';
-import { runWorld, type RunOptions } from './orchestrator.js';
+import type { RunOptions } from '../run/orchestrator.js';
+import { runWorld } from './worlds.js';
 import { column, subLayout } from '../shm/layout.js';
 import type { RawMetricsSource } from '../metrics/homa-metrics.js';
 import { timeBaseOf, toEmulatedNs, type TimeBase } from '../metrics/emu-time.js';
-import { RunInterrupted } from './interrupt.js';
+import { RunInterrupted } from '../run/interrupt.js';
 import { runWarnings, type RunWarning } from '../metrics/warnings.js';
 
 /** What the Homa world's collect returns (the parts the report reads). */
