@@ -23,7 +23,7 @@ import { workloadInfo } from '../workload/dist.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkOutputPath, type OutputKind } from '../config/output-path.js';
-import { emulate, SCHEMA_VERSION, type EmulateResult } from '../cluster/emulate.js';
+import { emulate, liveRpcsDone, SCHEMA_VERSION, type EmulateResult } from '../cluster/emulate.js';
 import { checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, writeVisuals, type OutputOptions, type VariantRuns } from '../cluster/outputs.js';
 import { RunInterrupted } from '../run/interrupt.js';
 import { formatReport } from '../cluster/report.js';
@@ -31,8 +31,6 @@ import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-f
 import { ProgressLine, phaseName } from './progress.js';
 import type { EmuConfig } from '../config/config.js';
 import { checkPolicyModules, withAbsolutePolicyPaths } from '../policy/registry.js';
-import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
-import { M, NUM_METRICS } from '../homa/metrics.js';
 
 /** Resolves a config and loads any user policy module it names, so a bad one is exit 2 before the run. */
 async function prepareConfig(partial: Record<string, unknown>): Promise<EmuConfig> {
@@ -335,14 +333,6 @@ export function buildProgram(): Command {
   });
 
   return program;
-}
-
-/** RPCs completed so far (all hosts), read live from the Homa world's per-core counters. */
-function liveRpcsDone(sab: SharedArrayBuffer, desc: LayoutDesc): number {
-  const m = column(sab, subLayout(desc, 'world'), 'metrics', 'f64');
-  let s = 0;
-  for (let i = M.client_responses_done; i < m.length; i += NUM_METRICS) s += m[i]!;
-  return s;
 }
 
 /** The output options of `run` and what each names (checked before the run by checkOutputPath). */

@@ -14,7 +14,7 @@ import { importWorld, type CoreEnv } from './world.js';
 import { Ctl, Phase } from './control.js';
 import { countActive, runCoreLoop } from './core-loop.js';
 import { parseStalls, StallSchedule } from './faults.js';
-import { resolveCosts, zeroCosts } from './cost-profile.js';
+import { resolveCosts, zeroCosts } from '../config/cost-profile.js';
 import { VClock, VSync } from './vsync.js';
 import { runVirtualCoreLoop } from './vcore-loop.js';
 import { setUserCallSlot } from '../policy/guard.js';

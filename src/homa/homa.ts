@@ -29,7 +29,7 @@ import { parseWakeupPlacement, type WakeupPlacement } from '../policy/placement.
 import { Rng } from '../util/rng.js';
 import { ConfigError } from '../config/errors.js';
 import { VClock } from '../cpu/vsync.js';
-import { zeroCosts } from '../cpu/cost-profile.js';
+import { zeroCosts } from '../config/cost-profile.js';
 import { HEADER_WORDS } from '../wire/packet.js';
 import {
   BPAGE_BYTES, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, HOMA_RPC_BUCKETS, homaSizes,

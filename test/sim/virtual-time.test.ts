@@ -16,7 +16,7 @@ import { resolveConfig } from '../../src/config/config.js';
 import { runWorld } from '../../src/cluster/worlds.js';
 import { emulate } from '../../src/cluster/emulate.js';
 import { LockStat } from '../../src/shm/lock.js';
-import { resolveCosts } from '../../src/cpu/cost-profile.js';
+import { resolveCosts } from '../../src/config/cost-profile.js';
 import { unloadedRttPath } from '../../src/homa/cost-path.js';
 import { compiledUrl } from '../../src/util/paths.js';
 import { spawnCli } from '../cli/spawn-cli.js';
