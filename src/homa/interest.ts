@@ -23,6 +23,7 @@ import type { Homa } from './homa.js';
 import { M } from './metrics.js';
 import { UserError } from '../config/errors.js';
 import { readyAppend } from './sock.js';
+import { ASSERT, assert } from '../util/assert.js';
 
 /** homa_rpc_handoff: RPC g has something for the app (RPC lock held). */
 export function rpcHandoff(hm: Homa, g: number, now: number): void {
@@ -48,6 +49,7 @@ export function rpcHandoff(hm: Homa, g: number, now: number): void {
     const t = waiterRemoveAt(hm.waiterViews[s]!, n, idx);
     const core = waiterRemoveAt(cores, n, idx);
     hm.sNumWaiters[sockG] = n - 1;
+    if (ASSERT) assert(Atomics.load(hm.tRpc, t) === -1, 'rpc hand-off: the chosen waiter holds no handed-off RPC');
     Atomics.store(hm.tGen, t, hm.rGen[g]!);
     Atomics.store(hm.tRpc, t, g);
     hm.locks.unlock(sl);
