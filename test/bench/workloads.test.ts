@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { WORKLOAD_CASES, lastWorkloads, runWorkloads } from '../../bench/workloads.js';
 
 // emulate() starts real workers from dist/: skip until the project is built.
-const built = existsSync(fileURLToPath(new URL('../../dist/src/cpu/worker.js', import.meta.url)));
 
 describe('runWorkloads', () => {
-  it.skipIf(!built)('at a tiny scale: four figures per case, each finite beside a finite baseline; no wrong byte', async () => {
+  it('at a tiny scale: four figures per case, each finite beside a finite baseline; no wrong byte', async () => {
     const results = await runWorkloads({ scale: 0.05, print: false });
     expect(results.length).toBe(4 * WORKLOAD_CASES.length);
     expect(results.map((r) => r.unit)).toEqual(WORKLOAD_CASES.flatMap(() => ['RPCs/s', 'Gbps', 'slowdown', 'us/RPC']));
