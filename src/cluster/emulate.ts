@@ -1,6 +1,6 @@
 /**
  * `emulate(cfg)`: one Homa emulation under a cp_node-style workload, reduced to the figures a
- * Homa user reads (DESIGN.md §7): throughput, RTT and slowdown per message length (cperf's
+ * Homa user reads (docs/DESIGN.md §7): throughput, RTT and slowdown per message length (cperf's
  * digest), short-message RTT percentiles, where the cores went, hand-off latencies, the lock
  * table, pacer, grants, canaries and fidelity. The slowdown denominator needs a base RTT: given
  * (`--base-rtt-usecs`) or measured by a short unloaded run of the same cluster first (one

@@ -1,5 +1,5 @@
 /**
- * Hand-off of ready messages to app threads (homa_interest.c, §4.7). A waiting thread registers
+ * Hand-off of ready messages to app threads (homa_interest.c). A waiting thread registers
  * an interest on its socket — at the front of the waiter list (the kernel's list_add, LIFO) or
  * at the rear (`waiterQueue: fifo`) — under the socket lock. When SoftIRQ has packets for an
  * RPC whose PKTS_READY flag is clear, `rpcHandoff` (RPC lock held, then the socket lock) gives

@@ -3,13 +3,13 @@
  * handler for one GRO batch (a chain of packet slots): pass 1 dispatches every control packet
  * and every DATA packet of a message shorter than 1400 bytes one by one; pass 2 groups the
  * remaining DATA packets by (source host, sender id) and dispatches each group at once, so one
- * RPC lock hold and one grant check cover it (§4.5). `SoftirqContext` (role SOFTIRQ) drains the
+ * RPC lock hold and one grant check cover it (homa_softirq, homa_plumbing.c). `SoftirqContext` (role SOFTIRQ) drains the
  * core's backlog ring of batches. The app-facing calls: `homaSendRequest` (client sendmsg: new
  * RPC, copy into pages, transmit), `homaReply` (server sendmsg), `homaRecv` (recvmsg: take a
  * handed-off or ready RPC, copy its packets out, return it when the message is complete or the
  * RPC failed; otherwise register an interest and return -1 so the app thread can poll or block)
  * and `homaRpcDone` (the app is finished with a client RPC: record the ack, end it). Hand-off
- * latencies (DESIGN.md §7) are recorded, through `hm.handoffTally`, into the core's `hm.handoff`
+ * latencies (docs/DESIGN.md §7) are recorded, through `hm.handoffTally`, into the core's `hm.handoff`
  * histograms in emulated ns: GRO->SoftIRQ per packet taken from the backlog (now - H.T_GRO),
  * SoftIRQ->app per hand-off an app thread picks up (now - rpc.handoffNs, stamped by rpcHandoff).
  */

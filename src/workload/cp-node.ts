@@ -1,6 +1,6 @@
 /**
- * cp_node's client and server, as app threads of the Homa world (HomaModule util/cp_node.cc,
- * as summarised in cp-node-workloads.md (b) and (c)). A client host has `ports` client ports,
+ * cp_node's client and server, as app threads of the Homa world (HomaModule util/cp_node.cc;
+ * README.md "What is emulated"). A client host has `ports` client ports,
  * each a socket with ONE sender thread and `portReceivers` receiver threads. The sender keeps its
  * own Poisson schedule (`PoissonSchedule`, rate `portRate(gbps, mean, ports)`, gaps added to the
  * scheduled time, lag tracked) and sends when the time gate AND the per-port cap
@@ -24,7 +24,7 @@
  * (`WakeSeat`); only the replica of the core that owns the thread runs it, and each replica
  * records what it completed while it ran, so the per-port merge adds them up exactly once.
  */
-import type { EmuConfig } from '../config/config.js';
+import { usToWallNs, type EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
 import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitPhase, WaitState } from '../policy/wait.js';
@@ -667,7 +667,7 @@ export class CpNodeServer implements AppThread, PayloadSource {
     this.wakeIndex = tg * LINE;
     this.rs = new RecvState(sockG, tg, hm.core);
     this.wait = new WaitState(hm.cfg.waitMode, hm.pollNs);
-    this.serviceNs = spec.serviceUsecs * 1000 * hm.cfg.dilation;
+    this.serviceNs = usToWallNs(hm.cfg, spec.serviceUsecs);
     this.oneWay = spec.oneWay;
     this.st = seat === null || plan.core === hm.core ? AppState.RUNNABLE : AppState.BLOCKED;
   }

@@ -10,7 +10,7 @@
  * timeout: ETIMEDOUT; no memory: ENOMEM) are results the client records, never hangs. `planApps`
  * turns a `HomaAppsSpec` into placed threads the same way in every worker.
  */
-import type { EmuConfig } from '../config/config.js';
+import { usToWallNs, type EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
 import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitState } from '../policy/wait.js';
@@ -353,7 +353,7 @@ export class EchoServer implements AppThread, PayloadSource {
     this.wakeIndex = tg * LINE;
     this.rs = new RecvState(sockG, tg, hm.core);
     this.wait = new WaitState(hm.cfg.waitMode, hm.pollNs);
-    this.serviceNs = (spec.serviceUsecs ?? hm.cfg.serviceUsecs) * 1000 * hm.cfg.dilation;
+    this.serviceNs = usToWallNs(hm.cfg, spec.serviceUsecs ?? hm.cfg.serviceUsecs);
     this.row = hm.gcore * APP_RESULT_FIELDS;
   }
 
