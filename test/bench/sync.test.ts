@@ -1,6 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSync } from '../../bench/sync.js';
 
+// A benchmark runs the build as shipped: the workers it starts run without the assertions that
+// are on in tests (src/util/assert.ts), which would also slow a wall-clock run below its figures.
+const assertBefore = process.env['HOMA_EMU_ASSERT'];
+beforeAll(() => { process.env['HOMA_EMU_ASSERT'] = '0'; });
+afterAll(() => {
+  if (assertBefore === undefined) delete process.env['HOMA_EMU_ASSERT'];
+  else process.env['HOMA_EMU_ASSERT'] = assertBefore;
+});
 
 describe('runSync', () => {
   it('at a tiny scale: units per wall second at each window and deterministic, beside the work alone', async () => {

@@ -1,7 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKLOAD_CASES, lastWorkloads, runWorkloads } from '../../bench/workloads.js';
 
-// emulate() starts real workers from dist/: skip until the project is built.
+// A benchmark runs the build as shipped: the workers it starts run without the assertions that
+// are on in tests (src/util/assert.ts), which would also slow a wall-clock run below its figures.
+const assertBefore = process.env['HOMA_EMU_ASSERT'];
+beforeAll(() => { process.env['HOMA_EMU_ASSERT'] = '0'; });
+afterAll(() => {
+  if (assertBefore === undefined) delete process.env['HOMA_EMU_ASSERT'];
+  else process.env['HOMA_EMU_ASSERT'] = assertBefore;
+});
 
 describe('runWorkloads', () => {
   it('at a tiny scale: four figures per case, each finite beside a finite baseline; no wrong byte', async () => {
