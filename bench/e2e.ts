@@ -12,11 +12,11 @@
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { resolveConfig } from '../src/config/config.js';
-import { runWorld } from '../src/run/orchestrator.js';
+import { runWorld } from '../src/cluster/worlds.js';
 import { allocate } from '../src/shm/layout.js';
 import { SpscRing, ringLayout } from '../src/shm/ring.js';
 import { compiledUrl } from '../src/util/paths.js';
-import { makeHomaWorld, type collectHoma } from '../src/homa/world.js';
+import { makeHomaWorld, type collectHoma } from '../src/cluster/homa-world.js';
 import type { HomaAppsSpec } from '../src/workload/echo.js';
 import { makeResult, type BenchResult } from './harness.js';
 

@@ -1,10 +1,10 @@
 /**
  * `npm run fuzz -- --seeds N [--from S] [--tiny]` or `npm run fuzz -- --seed S [--tiny]`: the
- * seeded fault campaign of src/run/campaign.ts over many seeds. Each seed prints one line; a
+ * seeded fault campaign of src/cluster/campaign.ts over many seeds. Each seed prints one line; a
  * failing seed prints its violations and the command that replays it, and the exit code is 1
  * when any seed failed (2 for bad arguments).
  */
-import { replayCommands, runSeed, type CampaignScale } from '../src/run/campaign.js';
+import { replayCommands, runSeed, type CampaignScale } from '../src/cluster/campaign.js';
 
 function usage(msg: string): never {
   process.stderr.write(`fuzz: ${msg}; usage: npm run fuzz -- --seeds N [--from S] [--tiny] | --seed S [--tiny]\n`);

@@ -15,14 +15,14 @@
 import { PerformanceObserver, constants, performance } from 'node:perf_hooks';
 import { resolveConfig, type EmuConfig } from '../src/config/config.js';
 import { NUM_ROLES, type CoreAccount, type KernelContext, type RoleId } from '../src/cpu/context.js';
-import type { CoreEnv } from '../src/run/world.js';
+import type { CoreEnv } from '../src/cpu/world.js';
 import { Doorbells } from '../src/shm/doorbell.js';
 import { allocate, subLayout, type LayoutDesc } from '../src/shm/layout.js';
 import { LockTable, lockTableLayout, type LockTableSpec } from '../src/shm/lock.js';
 import { SpscRing, ringContents, ringLayout } from '../src/shm/ring.js';
 import { rxRingName } from '../src/net/index.js';
 import { H, HEADER_WORDS, PktType, setCommonHeader, wireBytes } from '../src/wire/packet.js';
-import { makeHomaWorld, type HomaCoreSetup } from '../src/homa/world.js';
+import { makeHomaWorld, type HomaCoreSetup } from '../src/cluster/homa-world.js';
 import type { Homa } from '../src/homa/homa.js';
 import { NapiContext } from '../src/homa/offload.js';
 import { RecvState, homaRecv } from '../src/homa/syscalls.js';

@@ -12,9 +12,9 @@
  * the set) measured in the same process; the full tables go to stdout and `lastPolicies`.
  */
 import { resolveConfig } from '../src/config/config.js';
-import { emulate } from '../src/run/emulate.js';
+import { emulate } from '../src/cluster/emulate.js';
 import { warmBaseRttUs } from './workloads.js';
-import { compareRows, compareVariants, parseVary, type CompareResult } from '../src/run/compare.js';
+import { compareRows, compareVariants, parseVary, type CompareResult } from '../src/cluster/compare.js';
 import { runFigures } from '../src/cli/main.js';
 import Table from 'cli-table3';
 import { makeResult, type BenchResult } from './harness.js';

@@ -12,8 +12,8 @@
 import { Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { resolveConfig } from '../src/config/config.js';
-import { buildLayout, runWorld } from '../src/run/orchestrator.js';
-import { loadWorld } from '../src/run/worlds.js';
+import { buildLayout } from '../src/run/orchestrator.js';
+import { loadWorld, runWorld } from '../src/cluster/worlds.js';
 import { allocate, subLayout } from '../src/shm/layout.js';
 import { compiledUrl } from '../src/util/paths.js';
 import { makeResult, type BenchResult } from './harness.js';
@@ -53,7 +53,7 @@ export async function measureStartup(hosts: number, cores: number): Promise<Star
   const bareMs = await threads(totalWorkers, "require('node:worker_threads').parentPort.postMessage(1)");
   const workerUrl = compiledUrl(import.meta.url, '../src/cpu/worker.js').href;
   const importMs = await threads(totalWorkers, `import(${JSON.stringify(workerUrl)}).then(() => require('node:worker_threads').parentPort.postMessage(1))`);
-  const worldsUrl = compiledUrl(import.meta.url, '../src/run/worlds.js').href;
+  const worldsUrl = compiledUrl(import.meta.url, '../src/cluster/worlds.js').href;
   const worldMs = await threads(totalWorkers, `Promise.all([import(${JSON.stringify(workerUrl)}), import(${JSON.stringify(worldsUrl)}).then((m) => m.loadWorld('homa'))])`
     + `.then(() => require('node:worker_threads').parentPort.postMessage(1))`);
 

@@ -8,7 +8,7 @@
  * second at W = 200 / 1000 / 5000 on this 2-CPU machine.
  */
 import { resolveConfig } from '../src/config/config.js';
-import { runWorld } from '../src/run/orchestrator.js';
+import { runWorld } from '../src/cluster/worlds.js';
 import { compiledUrl } from '../src/util/paths.js';
 import { makeResult, timeNsPerOp, type BenchResult } from './harness.js';
 import { work } from './worlds/busy-world.js';

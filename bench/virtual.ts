@@ -8,7 +8,7 @@
  * with the share of work items the fidelity monitor saw arrive late and the speed at each W.
  */
 import { resolveConfig } from '../src/config/config.js';
-import { emulate, type EmulateResult } from '../src/run/emulate.js';
+import { emulate, type EmulateResult } from '../src/cluster/emulate.js';
 import { makeResult, type BenchResult } from './harness.js';
 
 const BASE = { hosts: 2, cores: 4, workload: 'w4', gbps: 10, baseRttUsecs: 15, seed: 1 };

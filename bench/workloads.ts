@@ -14,7 +14,7 @@
  * every run so the reader can check that claim.
  */
 import { resolveConfig, type EmuConfig } from '../src/config/config.js';
-import { emulate, type EmulateResult } from '../src/run/emulate.js';
+import { emulate, type EmulateResult } from '../src/cluster/emulate.js';
 import Table from 'cli-table3';
 import { makeResult, type BenchResult } from './harness.js';
 

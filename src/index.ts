@@ -10,14 +10,15 @@ export { resolveConfig, defaultConfig, type EmuConfig } from './config/config.js
 export { OPTIONS, type OptionSpec } from './config/options.js';
 export { UserError, ConfigError } from './config/errors.js';
 export { checkOutputPath, type OutputKind } from './config/output-path.js';
-export { runWorld, type RawRun, type RunOptions } from './run/orchestrator.js';
-export { selftest, type SelftestResult } from './run/selftest.js';
-export { emulate, measureBaseRttUs, jsonReport, SCHEMA_VERSION, type EmulateResult } from './run/emulate.js';
+export { runWorld } from './cluster/worlds.js';
+export type { RawRun, RunOptions } from './run/orchestrator.js';
+export { selftest, type SelftestResult } from './cluster/selftest.js';
+export { emulate, measureBaseRttUs, jsonReport, SCHEMA_VERSION, type EmulateResult } from './cluster/emulate.js';
 export {
   compare, compareVariants, compareRows, parseVary, runFigures,
   type CompareResult, type CompareRunsResult, type FigureStats, type Variant,
-} from './run/compare.js';
-export { writeRunOutputs, writeCompareData, writeVisuals, type OutputOptions } from './run/outputs.js';
+} from './cluster/compare.js';
+export { writeRunOutputs, writeCompareData, writeVisuals, type OutputOptions } from './cluster/outputs.js';
 export type { Digest, DigestBucket, ShortMessages } from './metrics/digest.js';
 export type { CoreRow, FidelityReport } from './metrics/cores.js';
 export type { LockRow } from './metrics/locks.js';

@@ -7,7 +7,7 @@
  */
 import { Role, type KernelContext } from '../../src/cpu/context.js';
 import { LayoutBuilder, column } from '../../src/shm/layout.js';
-import type { CoreEnv, World } from '../../src/run/world.js';
+import type { CoreEnv, World } from '../../src/cpu/world.js';
 import type { VClock } from '../../src/cpu/vsync.js';
 
 /** Iterations of the work loop (about 0.5 us). */

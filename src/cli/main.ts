@@ -13,26 +13,26 @@ import { cperfHelp, translateCperfArgs } from './aliases.js';
 import { Command, CommanderError } from 'commander';
 import { resolveConfig } from '../config/config.js';
 import { isUserError } from '../config/errors.js';
-import { selftest } from '../run/selftest.js';
+import { selftest } from '../cluster/selftest.js';
 import { coreTable, fidelityText, fmtRate, lockTable } from '../metrics/text.js';
 import { addConfigOptions, camel, partialFromCli, readConfigFile } from './options.js';
-import { compareRows, compareVariants, fileVariants, parseRepeat, parseVary, runFigures, type Variant } from '../run/compare.js';
-import type { SelftestResult } from '../run/selftest.js';
+import { compareRows, compareVariants, fileVariants, parseRepeat, parseVary, runFigures, type Variant } from '../cluster/compare.js';
+import type { SelftestResult } from '../cluster/selftest.js';
 import Table from 'cli-table3';
 import { workloadInfo } from '../workload/dist.js';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { checkOutputPath, type OutputKind } from '../config/output-path.js';
-import { emulate, SCHEMA_VERSION, type EmulateResult } from '../run/emulate.js';
-import { TT_DEFAULT_EVENTS, checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, writeVisuals, type OutputOptions, type VariantRuns } from '../run/outputs.js';
+import { emulate, liveRpcsDone, SCHEMA_VERSION } from '../cluster/emulate.js';
+import {
+  TT_DEFAULT_EVENTS, checkOutputOptions, experimentName, writeCompareData, writeRunOutputs, writeVisuals, type OutputOptions, type VariantRuns,
+} from '../cluster/outputs.js';
 import { RunInterrupted } from '../run/interrupt.js';
-import { formatReport } from '../metrics/report.js';
+import { formatReport } from '../cluster/report.js';
 import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-files.js';
 import { ProgressLine, phaseName } from './progress.js';
 import type { EmuConfig } from '../config/config.js';
 import { checkPolicyModules, withAbsolutePolicyPaths } from '../policy/registry.js';
-import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
-import { M, NUM_METRICS } from '../homa/metrics.js';
 
 /** Resolves a config and loads any user policy module it names, so a bad one is exit 2 before the run. */
 async function prepareConfig(partial: Record<string, unknown>): Promise<EmuConfig> {
@@ -342,14 +342,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** RPCs completed so far (all hosts), read live from the Homa world's per-core counters. */
-function liveRpcsDone(sab: SharedArrayBuffer, desc: LayoutDesc): number {
-  const m = column(sab, subLayout(desc, 'world'), 'metrics', 'f64');
-  let s = 0;
-  for (let i = M.client_responses_done; i < m.length; i += NUM_METRICS) s += m[i]!;
-  return s;
-}
-
 /** The output options of `run` and what each names (checked before the run by checkOutputPath). */
 export const RUN_OUTPUTS: ReadonlyArray<readonly [string, OutputKind]> = [['json', 'file'], ['rtts', 'dir'], ['data', 'dir'],
   ['metrics', 'dir'], ['plot', 'dir'], ['html', 'file'], ['tt', 'dir'], ['trace', 'file']];
@@ -378,7 +370,7 @@ export function selftestFigures(r: SelftestResult): Record<string, number> {
   return f;
 }
 
-export { runFigures } from '../run/compare.js';
+export { runFigures } from '../cluster/compare.js';
 
 const RUNNERS: Record<string, { defaults: Record<string, unknown>; run: (cfg: ReturnType<typeof resolveConfig>, signal: AbortSignal) => Promise<Record<string, number>> }> = {
   run: {

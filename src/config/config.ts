@@ -7,9 +7,9 @@
  */
 import { ConfigError } from './errors.js';
 import { OPTIONS, OPTION_BY_KEY, type IdleMode, type OptionSpec } from './options.js';
-import { parseWakeupPlacement } from '../policy/placement.js';
-import { loadCostProfile } from '../cpu/cost-profile.js';
-import { parseStalls } from '../cpu/faults.js';
+import { parseWakeupPlacement } from './wakeup-placement.js';
+import { loadCostProfile } from './cost-profile.js';
+import { parseStalls } from './stalls.js';
 
 /** Plain decimal notation (optional sign, digits, fraction, exponent): no hex, octal, binary, Infinity or blanks. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

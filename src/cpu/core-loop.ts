@@ -1,5 +1,5 @@
 /**
- * The loop of one emulated core (DESIGN.md §4). Each pass, in kernel priority order: NAPI/GRO,
+ * The loop of one emulated core (docs/DESIGN.md §4). Each pass, in kernel priority order: NAPI/GRO,
  * SoftIRQ, kernel threads (pacer, timer), then the app threads that live on this core, then
  * idle. The clock is read once at the start of a pass and again only after a context that did
  * work, so time is charged to roles (NAPI, SoftIRQ, bypass, pacer, timer, app, idle) at a cost
@@ -12,7 +12,7 @@
  * their host; a replica whose thread runs elsewhere reads as AppState.ELSEWHERE and is skipped
  * (not stepped, not woken, not counted active).
  */
-import type { EmuConfig } from '../config/config.js';
+import { usToWallNs, type EmuConfig } from '../config/config.js';
 import type { Doorbells } from '../shm/doorbell.js';
 import type { LockTable } from '../shm/lock.js';
 import { nowNs } from '../shm/clock.js';
@@ -122,7 +122,7 @@ export function runCoreLoop(env: CoreLoopEnv, contexts: readonly KernelContext[]
   const idleMode = cfg.idleMode;
   const spinNs = cfg.idleSpinUsecs * 1000;
   const parkTimeoutMs = cfg.parkTimeoutUsecs / 1000;
-  const sliceNs = cfg.appSliceUsecs * 1000 * cfg.dilation;
+  const sliceNs = usToWallNs(cfg, cfg.appSliceUsecs);
   const stolenNs = cfg.stolenThresholdUsecs * 1000;
   const vc = env.vc ?? null;
   const trace = env.trace ?? null;

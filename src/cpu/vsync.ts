@@ -21,7 +21,7 @@
  * deterministic turn token and the number of waiting workers.
  */
 import { LayoutBuilder, column, type LayoutDesc } from '../shm/layout.js';
-import type { Costs } from './cost-profile.js';
+import type { Costs } from '../config/cost-profile.js';
 
 /** Float64 / Int32 stride between workers' words: one 64-byte line each. */
 const F_STRIDE = 8;

@@ -10,18 +10,18 @@ import { attachClock, nowNs } from '../shm/clock.js';
 import { Doorbells } from '../shm/doorbell.js';
 import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
 import { LockTable, type LockTableSpec } from '../shm/lock.js';
-import { loadWorld } from '../run/worlds.js';
-import type { CoreEnv } from '../run/world.js';
+import { importWorld, type CoreEnv } from './world.js';
 import { Ctl, Phase } from './control.js';
 import { countActive, runCoreLoop } from './core-loop.js';
 import { parseStalls, StallSchedule } from './faults.js';
-import { resolveCosts, zeroCosts } from './cost-profile.js';
+import { resolveCosts, zeroCosts } from '../config/cost-profile.js';
 import { VClock, VSync } from './vsync.js';
 import { runVirtualCoreLoop } from './vcore-loop.js';
 import { setUserCallSlot } from '../policy/guard.js';
 
 export interface CoreTask {
-  worldName: string;
+  /** URL of the compiled module whose `world` export this core runs (src/cpu/world.ts). */
+  worldUrl: string;
   cfg: EmuConfig;
   sab: SharedArrayBuffer;
   desc: LayoutDesc;
@@ -80,7 +80,7 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
     }
     const locks = new LockTable(sab, subLayout(desc, 'locks'), task.lockSpec, globalCore, virtual ? { vclock: vc } : undefined);
     setUserCallSlot(column(sab, desc, 'userCall', 'i32'), globalCore);
-    const world = await loadWorld(task.worldName);
+    const world = await importWorld(task.worldUrl);
     const env: CoreEnv = { cfg, sab, desc: subLayout(desc, 'world'), globalCore, host, core, locks, doorbells, ctl, vc };
     const setup = fabric ? await world.setupFabric!(env) : await world.setupCore(env);
     const stalls = fabric ? null : new StallSchedule(parseStalls(cfg.stall, cfg.hosts, cfg.cores), globalCore,

@@ -9,7 +9,7 @@
  * microsecond of the base RTT comes from. Pure arithmetic over the config and the profile.
  */
 import type { EmuConfig } from '../config/config.js';
-import type { Costs } from '../cpu/cost-profile.js';
+import type { Costs } from '../config/cost-profile.js';
 import { parseGroPolicy } from '../policy/gro-policy.js';
 import { PktType, wireBytes } from '../wire/packet.js';
 

@@ -1,5 +1,5 @@
 /**
- * The grant policy (homa_grant.c, §2). Per host: `active_rpcs[8]` (unsorted, with a copy of
+ * The grant policy (homa_grant.c). Per host: `active_rpcs[8]` (unsorted, with a copy of
  * each RPC's bytes_remaining), the grantable RPCs that are not active (one list sorted by SRPT:
  * fewer bytes remaining first, ties to the older birth), `total_incoming` (atomic: granted but
  * unreceived bytes of grantable messages), the `needy` bit mask of active slots that wanted a
@@ -7,7 +7,7 @@
  * packets for one RPC at the end of dispatch: it (un)manages the RPC (grant lock), updates
  * total_incoming, promotes an inactive RPC whose rank changed (grant lock), grants an active
  * RPC `received + window - granted` bytes capped by `max_incoming - total_incoming` with only
- * the RPC lock and atomics (the lock-free fast path), sets priorities by rank (§1.5), then
+ * the RPC lock and atomics (the lock-free fast path), sets priorities by rank (homa_grant.c), then
  * serves needy RPCs and FIFO grants. The grant lock is taken before RPC locks: code that holds
  * an RPC lock try-locks it, else drops the RPC lock, locks grant and relocks (then checks that
  * the slot still holds the same RPC). The window is `window`, or max_incoming/(num_active+1).
@@ -43,7 +43,7 @@ export function numActive(hm: Homa): number {
   return hm.gNumActive[hm.host * LINE]!;
 }
 
-/** Scheduled priority of the RPC in active slot s, from its rank among active RPCs (§1.5). */
+/** Scheduled priority of the RPC in active slot s, from its rank among active RPCs (homa_grant.c). */
 export function grantPriority(hm: Homa, s: number): number {
   const base = hm.host * HOMA_MAX_GRANTS;
   const me = hm.gActive[base + s]!;

@@ -2,7 +2,7 @@
  * One core's handle on the Homa world (the emulator's `struct homa` plus the views every Homa
  * function needs): the typed-array columns of the shared layout, this core's handles on the
  * slab pools (packets for the cluster, RPC slots and buffer pages for its host), the shared lock
- * table with the id of every lock class (§5: client/server RPC bucket locks per socket, socket,
+ * table with the id of every lock class (docs/DESIGN.md §5: client/server RPC bucket locks per socket, socket,
  * grant, throttle, peer_ack, pacer), the NIC, the host's offload state and SoftIRQ backlog
  * rings, this core's counter row, and every config knob converted once into the unit the hot
  * paths use (ns of wall time, i.e. already multiplied by `dilation`), including the parsed
@@ -11,7 +11,7 @@
  * it as their first argument.
  */
 import type { EmuConfig } from '../config/config.js';
-import { parseCutoffs } from '../config/config.js';
+import { parseCutoffs, usToWallNs } from '../config/config.js';
 import type { Doorbells } from '../shm/doorbell.js';
 import { subLayout, type LayoutDesc } from '../shm/layout.js';
 import type { LockTable } from '../shm/lock.js';
@@ -26,10 +26,10 @@ import { parseGroPolicy, type GroPolicy } from '../policy/gro-policy.js';
 import type { PacerCheck, PacerPolicy, SteeringPolicy, ThreadChoicePolicy } from '../policy/types.js';
 import { hostCoreLayout, type CoreLayout } from '../policy/layout.js';
 import { parseWakeupPlacement, type WakeupPlacement } from '../policy/placement.js';
-import { Rng } from '../workload/rng.js';
+import { Rng } from '../util/rng.js';
 import { ConfigError } from '../config/errors.js';
 import { VClock } from '../cpu/vsync.js';
-import { zeroCosts } from '../cpu/cost-profile.js';
+import { zeroCosts } from '../config/cost-profile.js';
 import { HEADER_WORDS } from '../wire/packet.js';
 import {
   BPAGE_BYTES, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, HOMA_RPC_BUCKETS, homaColumn, homaSizes,
@@ -305,7 +305,7 @@ export class Homa {
     this.cutoffs = Int32Array.from(parseCutoffs(cfg.unschedCutoffs));
     this.maxSchedPrio = computeMaxSchedPrio(this.cutoffs, cfg.numPriorities);
     this.deferMinBytes = cfg.deferMinBytes;
-    this.maxNicBacklogNs = cfg.maxNicEstBacklogUsecs * 1000 * D;
+    this.maxNicBacklogNs = usToWallNs(cfg, cfg.maxNicEstBacklogUsecs);
     this.nsPerMbyte = Math.floor((101 * 8000 * 1e6) / (cfg.linkMbps * 100)) * D;
     this.nsPerByte = this.nsPerMbyte / 1e6;
     this.dontThrottle = (cfg.flags & 4) !== 0;
@@ -320,10 +320,10 @@ export class Homa {
     this.pacerCheck.deferMinBytes = this.deferMinBytes;
     this.throttleBack = cfg.throttleInsert === 'back';
     this.throttleHeap = cfg.throttleInsert === 'heap';
-    this.tickNs = cfg.tickUsecs * 1000 * D;
-    this.busyNs = cfg.busyUsecs * 1000 * D;
-    this.groBusyNs = cfg.groBusyUsecs * 1000 * D;
-    this.pollNs = cfg.pollUsecs * 1000 * D;
+    this.tickNs = usToWallNs(cfg, cfg.tickUsecs);
+    this.busyNs = usToWallNs(cfg, cfg.busyUsecs);
+    this.groBusyNs = usToWallNs(cfg, cfg.groBusyUsecs);
+    this.pollNs = usToWallNs(cfg, cfg.pollUsecs);
     this.sockLockOnce = cfg.sockLockOnArrival === 'once';
     this.waiterFifo = cfg.waiterQueue === 'fifo';
     this.placement = parseWakeupPlacement(cfg.wakeupPlacement);

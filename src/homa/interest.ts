@@ -1,5 +1,5 @@
 /**
- * Hand-off of ready messages to app threads (homa_interest.c, §4.7). A waiting thread registers
+ * Hand-off of ready messages to app threads (homa_interest.c). A waiting thread registers
  * an interest on its socket — at the front of the waiter list (the kernel's list_add, LIFO) or
  * at the rear (`waiterQueue: fifo`) — under the socket lock. When SoftIRQ has packets for an
  * RPC whose PKTS_READY flag is clear, `rpcHandoff` (RPC lock held, then the socket lock) gives
@@ -22,6 +22,7 @@ import type { Homa } from './homa.js';
 import { M } from './metrics.js';
 import { UserError } from '../config/errors.js';
 import { readyAppend } from './sock.js';
+import { ASSERT, assert } from '../util/assert.js';
 
 /** homa_rpc_handoff: RPC g has something for the app (RPC lock held). */
 export function rpcHandoff(hm: Homa, g: number, now: number): void {
@@ -47,6 +48,7 @@ export function rpcHandoff(hm: Homa, g: number, now: number): void {
     const t = waiterRemoveAt(hm.waiterViews[s]!, n, idx);
     const core = waiterRemoveAt(cores, n, idx);
     hm.sNumWaiters[sockG] = n - 1;
+    if (ASSERT) assert(Atomics.load(hm.tRpc, t) === -1, 'rpc hand-off: the chosen waiter holds no handed-off RPC');
     Atomics.store(hm.tGen, t, hm.rGen[g]!);
     Atomics.store(hm.tRpc, t, g);
     hm.locks.unlock(sl);

@@ -1,5 +1,5 @@
 /**
- * NAPI and GRO (homa_offload.c, §4.2–4.3). `NapiContext` (role NAPI) polls the RX channels its
+ * NAPI and GRO (homa_offload.c: homa_gro_receive, homa_gro_complete). `NapiContext` (role NAPI) polls the RX channels its
  * core owns, up to `napiBudget` packets per pass. For each packet `homa_gro_receive` decides:
  * when GRO on this core is not busy (its last GRO returned at least gro_busy_usecs ago), a DATA
  * packet that holds a whole message (SHORT_BYPASS) or a GRANT (FAST_GRANTS) is processed inline

@@ -8,7 +8,7 @@
  * the kernel's default 'nic-short' refuses when the NIC backlog estimate, the old pacer's
  * link_idle_time — an atomic ns32 any core CAS-updates — is too long; 'pacer-only', 'qdisc'
  * and user modules decide otherwise, src/policy/pacer.ts) and is put on the throttled list when
- * refused (§3.1–3.3). `resendData` answers RESEND (forced, never throttled).
+ * refused (homa_xmit_data, homa_pacer.c, homa_qdisc.c). `resendData` answers RESEND (forced, never throttled).
  * Control packets go out at the highest priority. GSO: the unit of transmission decisions is
  * an skb of max_gso_size bytes rounded down to whole segments (one segment when 0), which the
  * emulated NIC segments into MTU packets. Simplifications: the message is copied into pages at

@@ -1,5 +1,5 @@
 /**
- * The pacer (homa_pacer.c, §3.2; the homa_qdisc pacer of §3.3 in simplified form): RPCs whose
+ * The pacer (homa_pacer.c; the homa_qdisc.c pacer in simplified form): RPCs whose
  * transmission the pacer policy refused wait on the host's throttled list in SRPT order (bytes
  * left to transmit), under the global throttle lock. --throttle-insert picks the structure:
  * 'front' (the kernel's sorted list, scanned from the head), 'back' (scanned from the tail) or

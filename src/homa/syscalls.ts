@@ -22,6 +22,7 @@ import { registerInterest } from './interest.js';
 import { appLockRpc, copyOut } from './incoming.js';
 import { msgOutInit, xmitData } from './outgoing.js';
 import { peerAddAck } from './peer.js';
+import { ASSERT, assert } from '../util/assert.js';
 
 export type { HandoffHistograms } from './homa.js';
 
@@ -178,6 +179,7 @@ function recvOnce(hm: Homa, rs: RecvState, now: number): number {
     // Plain: the hand-off removed this thread from the waiters before storing tRpc, so nobody
     // else writes the word now; and the hand-off stored tGen before tRpc, so the atomic load
     // of tRpc above makes tGen's value visible to a plain load.
+    if (ASSERT) assert(g < hm.rGen.length, 'rpc pick-up: the handed-off value is an RPC slot');
     hm.tRpc[t] = -1;
     rs.registered = false;
     rs.ttVia = 1;

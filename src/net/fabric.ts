@@ -21,13 +21,13 @@
  * limit and the depth statistics count is the number of packets waiting (not the one being
  * serialised).
  */
-import type { EmuConfig } from '../config/config.js';
+import { usToWallNs, type EmuConfig } from '../config/config.js';
 import { Role, type CoreAccount, type KernelContext } from '../cpu/context.js';
 import type { Doorbells } from '../shm/doorbell.js';
 import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
 import type { SlabPool } from '../shm/pool.js';
 import { MpscRing, SpscRing } from '../shm/ring.js';
-import type { CoreEnv, CoreSetup } from '../run/world.js';
+import type { CoreEnv, CoreSetup } from '../cpu/world.js';
 import { H, HEADER_WORDS } from '../wire/packet.js';
 import {
   DropReason, FabricCtr, NUM_PRIORITIES, PORT_CTR_STRIDE, PortCtr, netChannels, rxRingName, txRingName,
@@ -184,8 +184,8 @@ export class Fabric implements KernelContext {
     this.queueLimit = cfg.switchQueuePkts;
     this.serNumer = 8000 * cfg.dilation;
     this.linkMbps = cfg.linkMbps;
-    this.halfPropNs = (cfg.propDelayUsecs * 1000 * cfg.dilation) / 2;
-    this.lookaheadNs = (opts.txLookaheadUsecs ?? NIC_TX_LOOKAHEAD_USECS) * 1000 * cfg.dilation;
+    this.halfPropNs = usToWallNs(cfg, cfg.propDelayUsecs) / 2;
+    this.lookaheadNs = usToWallNs(cfg, opts.txLookaheadUsecs ?? NIC_TX_LOOKAHEAD_USECS);
     this.txBudget = opts.txBudget ?? FABRIC_TX_BUDGET;
     this.scratch = new Int32Array(opts.txBatch ?? FABRIC_TX_BATCH);
     this.stamps = opts.stamps ?? null;

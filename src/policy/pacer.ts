@@ -1,5 +1,5 @@
 /**
- * Pacer policies (homa_pacer.c and homa_qdisc.c, §3.2–3.3): the decision every transmitting
+ * Pacer policies (homa_pacer.c and homa_qdisc.c): the decision every transmitting
  * thread makes before it hands a DATA skb of a long message to the NIC — send now, or throttle
  * the RPC so that only the pacer sends it later. 'nic-short' is the kernel's old pacer after
  * its fix (perf #8): any thread may transmit while the NIC backlog estimate is within

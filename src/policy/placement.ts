@@ -13,42 +13,19 @@
  * manual clock and a fixed seed; it allocates nothing.
  */
 
-import { ConfigError } from '../config/errors.js';
 import type { OffloadState } from './offload.js';
+import { PlacementMode, type WakeupPlacement } from '../config/wakeup-placement.js';
 
-export const PlacementMode = { STAY: 0, MOVE: 1, LEAST_BUSY: 2, IDLE: 3 } as const;
-export type PlacementModeId = (typeof PlacementMode)[keyof typeof PlacementMode];
+export {
+  PlacementMode, WAKEUP_PLACEMENT_FORMS, parseWakeupPlacement, type PlacementModeId, type WakeupPlacement,
+} from '../config/wakeup-placement.js';
 
-/** A parsed --wakeup-placement value. */
-export interface WakeupPlacement {
-  readonly mode: PlacementModeId;
-  /** move:P only: probability of moving (0..1); 0 otherwise. */
-  readonly moveProb: number;
-}
-
-/** The random stream a placement draws from (src/workload/rng.ts's `Rng` has these). */
+/** The random stream a placement draws from (src/util/rng.ts's `Rng` has these). */
 export interface PlacementRng {
   /** Uniform in [0, 1). */
   nextFloat(): number;
   /** Uniform integer in [0, n). */
   nextBelow(n: number): number;
-}
-
-/** What --wakeup-placement accepts (for errors and help). */
-export const WAKEUP_PLACEMENT_FORMS = 'stay, move:P with P in [0, 1] (e.g. move:0.5), least-busy, or idle';
-
-/** Parses a --wakeup-placement value; a bad one throws a ConfigError (EINVALIDOPT) naming the option, the forms and the value. */
-export function parseWakeupPlacement(text: string): WakeupPlacement {
-  const v = typeof text === 'string' ? text.trim() : '';
-  if (v === 'stay') return { mode: PlacementMode.STAY, moveProb: 0 };
-  if (v === 'least-busy') return { mode: PlacementMode.LEAST_BUSY, moveProb: 0 };
-  if (v === 'idle') return { mode: PlacementMode.IDLE, moveProb: 0 };
-  if (v.startsWith('move:')) {
-    const p = v.slice(5).trim();
-    const x = p === '' ? NaN : Number(p);
-    if (Number.isFinite(x) && x >= 0 && x <= 1) return { mode: PlacementMode.MOVE, moveProb: x };
-  }
-  throw new ConfigError('wakeup-placement', WAKEUP_PLACEMENT_FORMS, text);
 }
 
 /**

@@ -20,8 +20,7 @@ import { CORE_STAT_FIELDS, Ctl, Phase, runtimeLayout } from '../cpu/control.js';
 import { initVsync, readBounds } from '../cpu/vsync.js';
 import type { CoreSummary, CoreTask } from '../cpu/worker.js';
 import { compiledUrl } from '../util/paths.js';
-import type { World } from './world.js';
-import { loadWorld } from './worlds.js';
+import type { World } from '../cpu/world.js';
 import { RunInterrupted } from './interrupt.js';
 import { userCallKind } from '../policy/guard.js';
 
@@ -109,8 +108,18 @@ function hungUserCall(cfg: EmuConfig, userCall: Int32Array, missing: readonly nu
     + `within ${cfg.watchdogMs} ms of the stop signal${others > 0 ? ` (${others} other worker(s) that had not stopped either were terminated too)` : ''}`;
 }
 
-export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptions = {}): Promise<RawRun> {
-  const world = await loadWorld(worldName);
+/**
+ * The world a run runs: its object on this (the main) thread, the URL of its compiled module for
+ * the workers, and the name the result carries. src/cluster/worlds.ts resolves names to these.
+ */
+export interface WorldRef {
+  readonly name: string;
+  readonly world: World;
+  readonly url: string;
+}
+
+export async function runWorldModule(ref: WorldRef, cfg: EmuConfig, opts: RunOptions = {}): Promise<RawRun> {
+  const { world, name: worldName, url: worldUrl } = ref;
   const { desc, lockSpec, totalWorkers, hasFabric } = buildLayout(cfg, world);
   const sab = allocate(desc);
   const ctl = column(sab, desc, 'ctl', 'i32');
@@ -162,7 +171,7 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
       if (interrupted) break;
       opts.onStarting?.(Atomics.load(ctl, Ctl.READY), totalWorkers);
     }
-    const task: CoreTask = { worldName, cfg, sab, desc, lockSpec, globalCore: g, fabric: hasFabric && g === totalWorkers - 1, totalWorkers, hostCpus };
+    const task: CoreTask = { worldUrl, cfg, sab, desc, lockSpec, globalCore: g, fabric: hasFabric && g === totalWorkers - 1, totalWorkers, hostCpus };
     tasks.push((pool.run(task) as Promise<CoreSummary>).catch((e: unknown) => {
       if (firstError === null) firstError = e;
       stopAll();

@@ -21,12 +21,14 @@
  * by the holder). Column `stats` holds f64 rows [class][core][LOCK_STAT_FIELDS]; a row is 384
  * bytes, so every row starts on its own line. Virtual time keeps three doubles in each lock's line
  * (bytes 8-31): the last hold's end and start, and the current hold's start, all written only
- * under the lock. With HOMA_EMU_ASSERT=1 (or `debug`), unlocking a
- * lock this core does not hold throws ELOCK_NOT_HELD.
+ * under the lock. With assertions on (src/util/assert.ts: in tests and with HOMA_EMU_ASSERT=1)
+ * or `debug`, unlocking a lock this core does not hold throws ELOCK_NOT_HELD, and acquiring one
+ * it already holds throws ELOCK_HELD.
  */
 import { LayoutBuilder, column, type LayoutDesc } from './layout.js';
 import { clockReadCostNs, nowNs, nowNsInto } from './clock.js';
-import { ShmError, shmAssertEnabled } from './ring.js';
+import { ShmError } from './ring.js';
+import { ASSERT } from '../util/assert.js';
 
 /** Per (class, core) statistic fields, in the order they are stored (f64 each). */
 export const LockStat = {
@@ -108,7 +110,7 @@ export interface LockOptions {
   holdSampleEvery: number;
   /** A wait longer than this throws LockTimeoutError. */
   maxWaitNs: number;
-  /** Catch unlocks of locks this core does not hold (default: HOMA_EMU_ASSERT=1). */
+  /** Catch unlocks of locks this core does not hold (default: src/util/assert.ts's ASSERT: in tests and with HOMA_EMU_ASSERT=1). */
   debug?: boolean;
   /**
    * Virtual time (src/cpu/vsync.ts): this core's clock. Each lock then remembers the virtual
@@ -161,6 +163,8 @@ export class LockTable {
   readonly core: number;
   readonly numLocks: number;
   readonly debug: boolean;
+  /** Debug only: 1 for each lock this core acquired and has not released (catches a self-deadlock). */
+  private readonly heldHere: Uint8Array;
   private readonly words: Int32Array;
   private readonly stats: Float64Array;
   private readonly spec: LockTableSpec;
@@ -196,7 +200,8 @@ export class LockTable {
     this.me = core + 1;
     this.spec = spec;
     this.numLocks = total;
-    this.debug = o.debug ?? shmAssertEnabled();
+    this.debug = o.debug ?? ASSERT;
+    this.heldHere = new Uint8Array(this.debug ? total : 0);
     this.spinLimit = o.spinLimit;
     this.waitTimeoutMs = o.waitTimeoutMs;
     this.holdMask = o.holdSampleEvery - 1;
@@ -237,7 +242,7 @@ export class LockTable {
   }
 
   lock(id: number): void {
-    if (this.debug) this.checkId(id);
+    if (this.debug) this.checkAcquire(id);
     if (Atomics.compareExchange(this.words, id * LOCK_STRIDE, LOCK_FREE, LOCK_HELD) === LOCK_FREE) {
       if (this.vtimes !== null) this.virtualAcquired(id);
       else this.acquired(id, -1);
@@ -273,6 +278,7 @@ export class LockTable {
     const w = id * LOCK_STRIDE;
     if (this.debug) {
       this.checkId(id);
+      this.heldHere[id] = 0;
       if (Atomics.load(this.words, w) === LOCK_FREE || this.words[w + OWNER] !== this.me) {
         throw new ShmError('ELOCK_NOT_HELD',
           `lock ${this.spec.classes[this.classOf[id]!]}#${id}: unlock by core ${this.core}, which does not hold it (holder ${this.holder(id)})`);
@@ -322,6 +328,7 @@ export class LockTable {
     const row = this.rowOf[id]!;
     const stats = this.stats;
     stats[row + LockStat.ACQUISITIONS]! += 1;
+    if (this.debug) this.heldHere[id] = 1;
     const ow = id * LOCK_STRIDE + OWNER;
     const prev = this.words[ow]!;
     if (prev !== this.me) {
@@ -364,6 +371,7 @@ export class LockTable {
       stats[row + LockStat.WAIT_HIST + waitBucket(wait)]! += 1;
     }
     vt[id * 8 + 3] = clock.t;
+    if (this.debug) this.heldHere[id] = 1;
     const ow = id * LOCK_STRIDE + OWNER;
     const prev = this.words[ow]!;
     if (prev !== this.me) {
@@ -415,6 +423,14 @@ export class LockTable {
     if (wait > stats[row + LockStat.MAX_WAIT_NS]!) stats[row + LockStat.MAX_WAIT_NS] = wait;
     stats[row + LockStat.WAIT_HIST + waitBucket(wait)]! += 1;
     this.acquired(id, t1);
+  }
+
+  /** Debug: a lock this core already holds would spin forever (the kernel's self-deadlock). */
+  private checkAcquire(id: number): void {
+    this.checkId(id);
+    if (this.heldHere[id] === 1) {
+      throw new ShmError('ELOCK_HELD', `lock ${this.spec.classes[this.classOf[id]!]}#${id}: core ${this.core} acquires a lock it already holds`);
+    }
   }
 
   private checkId(id: number): void {

@@ -10,12 +10,13 @@
  * next power of two >= slots, so a free never finds it full); `cache`, one block per core on
  * its own cache lines — word 0 the count, then `cacheSlots` slot indices used as a LIFO stack;
  * `stats` (f64, one line per core: exhausted, refills, flushes); `state`, one byte per slot
- * (0 free, 1 allocated) read and written only when the debug check is on (HOMA_EMU_ASSERT=1 or
- * the constructor's `debug` option), to catch a double free or a double alloc where it happens.
+ * (0 free, 1 allocated) read and written only when the debug check is on (assertions on, see
+ * src/util/assert.ts, or the constructor's `debug` option), to catch a double free or a double alloc where it happens.
  * Refill and flush move half a cache (at least one slot) per batch operation on the free list.
  */
 import { CACHE_LINE_BYTES, I32_PER_LINE, LayoutBuilder, subLayout, column, type LayoutDesc } from './layout.js';
-import { MpmcRing, ShmError, nextPow2, resetRing, ringContents, ringLayout, shmAssertEnabled } from './ring.js';
+import { MpmcRing, ShmError, nextPow2, resetRing, ringContents, ringLayout } from './ring.js';
+import { ASSERT } from '../util/assert.js';
 
 export interface PoolSpec {
   /** Number of slots (>= 1). */
@@ -78,7 +79,7 @@ export function initPool(sab: SharedArrayBuffer, desc: LayoutDesc, spec: PoolSpe
 }
 
 export interface SlabPoolOptions {
-  /** Check every alloc/free against a per-slot state byte (default: HOMA_EMU_ASSERT=1). */
+  /** Check every alloc/free against a per-slot state byte (default: src/util/assert.ts's ASSERT: in tests and with HOMA_EMU_ASSERT=1). */
   debug?: boolean;
 }
 
@@ -113,7 +114,7 @@ export class SlabPool {
     }
     this.slots = spec.slots;
     this.core = core;
-    this.debug = opts?.debug ?? shmAssertEnabled();
+    this.debug = opts?.debug ?? ASSERT;
     this.freeList = new MpmcRing(sab, subLayout(desc, 'free'));
     this.cache = column(sab, desc, 'cache', 'i32');
     this.base = core * cacheStride(spec);

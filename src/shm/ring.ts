@@ -15,6 +15,7 @@
  * buffer is a valid empty ring: nobody has to initialise a ring before workers map it. All
  * position arithmetic is int32 and compared as `(a - b) | 0`, so wrap-around at 2^32 is harmless.
  */
+import { ASSERT, assert } from '../util/assert.js';
 import { LayoutBuilder, I32_PER_LINE, type LayoutDesc } from './layout.js';
 
 /** An error a user (or a caller's config) can cause: carries a stable `code`. */
@@ -25,9 +26,9 @@ export class ShmError extends Error {
   }
 }
 
-/** The debug switch shared by pools and locks: on when HOMA_EMU_ASSERT=1 in the environment. */
-export function shmAssertEnabled(): boolean {
-  return typeof process !== 'undefined' && process.env['HOMA_EMU_ASSERT'] === '1';
+/** A value a ring carries: a slot index (>= 0; -1 means empty). Checked on both sides when ASSERT is on. */
+function checkValue(v: number, side: string): void {
+  assert(Number.isInteger(v) && v >= 0 && v <= 0x7fffffff, `${side}: a ring carries slot indices >= 0, got ${v}`);
 }
 
 export type RingKind = 'spsc' | 'mpsc' | 'mpmc';
@@ -168,6 +169,10 @@ export class SpscRing {
   /** Producer: returns false if full. */
   push(v: number): boolean {
     const t = this.tail;
+    if (ASSERT) {
+      checkValue(v, 'spsc push');
+      assert(Atomics.load(this.idx, RING_TAIL) === t, 'spsc push: one producer (the tail moved under this one)');
+    }
     if (((t - this.cachedHead) | 0) >= this.capacity) {
       this.cachedHead = Atomics.load(this.idx, RING_HEAD);
       if (((t - this.cachedHead) | 0) >= this.capacity) return false;
@@ -188,6 +193,10 @@ export class SpscRing {
     }
     const k = n < room ? n : room;
     if (k <= 0) return 0;
+    if (ASSERT) {
+      for (let j = 0; j < k; j++) checkValue(src[j]!, 'spsc pushBatch');
+      assert(Atomics.load(this.idx, RING_TAIL) === t, 'spsc pushBatch: one producer (the tail moved under this one)');
+    }
     const cells = this.cells;
     const mask = this.mask;
     for (let j = 0; j < k; j++) cells[(t + j) & mask] = src[j]!;
@@ -204,6 +213,10 @@ export class SpscRing {
       if (h === this.cachedTail) return -1;
     }
     const v = this.cells[h & this.mask]!;
+    if (ASSERT) {
+      checkValue(v, 'spsc pop');
+      assert(Atomics.load(this.idx, RING_HEAD) === h, 'spsc pop: one consumer (the head moved under this one)');
+    }
     this.head = (h + 1) | 0;
     Atomics.store(this.idx, RING_HEAD, this.head);
     return v;
@@ -222,6 +235,10 @@ export class SpscRing {
     const cells = this.cells;
     const mask = this.mask;
     for (let j = 0; j < k; j++) dst[j] = cells[(h + j) & mask]!;
+    if (ASSERT) {
+      for (let j = 0; j < k; j++) checkValue(dst[j]!, 'spsc popBatch');
+      assert(Atomics.load(this.idx, RING_HEAD) === h, 'spsc popBatch: one consumer (the head moved under this one)');
+    }
     this.head = (h + k) | 0;
     Atomics.store(this.idx, RING_HEAD, this.head);
     return k;
@@ -258,6 +275,10 @@ export class SpscRing {
       dst[k++] = v;
     }
     if (k > 0) {
+      if (ASSERT) {
+        for (let j = 0; j < k; j++) checkValue(dst[j]!, 'spsc popDue');
+        assert(Atomics.load(this.idx, RING_HEAD) === h, 'spsc popDue: one consumer (the head moved under this one)');
+      }
       this.head = (h + k) | 0;
       Atomics.store(this.idx, RING_HEAD, this.head);
     }
@@ -293,6 +314,7 @@ abstract class VyukovRing {
 
   /** Producer (any thread): returns false if full. */
   push(v: number): boolean {
+    if (ASSERT) checkValue(v, 'ring push');
     const idx = this.idx;
     const cells = this.cells;
     const mask = this.mask;
@@ -320,6 +342,7 @@ abstract class VyukovRing {
   /** Pushes as many of src[0..n) as fit, in order (one CAS on the tail); returns the count. */
   pushBatch(src: Int32Array, n: number): number {
     if (n <= 0) return 0;
+    if (ASSERT) for (let j = 0; j < n; j++) checkValue(src[j]!, 'ring pushBatch');
     const idx = this.idx;
     const cells = this.cells;
     const mask = this.mask;
@@ -379,10 +402,12 @@ export class MpscRing extends VyukovRing {
   /** Consumer (one thread): the value, or -1 if empty. */
   pop(): number {
     const pos = this.head;
+    if (ASSERT) assert(Atomics.load(this.idx, RING_HEAD) === pos, 'mpsc pop: one consumer (the head moved under this one)');
     const i = pos & this.mask;
     const lap = pos & ~this.mask;
     if (Atomics.load(this.cells, 2 * i) !== ((lap + 1) | 0)) return -1;
     const v = this.cells[2 * i + 1]!;
+    if (ASSERT) checkValue(v, 'mpsc pop');
     Atomics.store(this.cells, 2 * i, (lap + this.capacity) | 0);
     this.head = (pos + 1) | 0;
     Atomics.store(this.idx, RING_HEAD, this.head);
@@ -403,6 +428,7 @@ export class MpscRing extends VyukovRing {
     const mask = this.mask;
     const cap = this.capacity;
     const h = this.head;
+    if (ASSERT) assert(Atomics.load(this.idx, RING_HEAD) === h, 'mpsc popBatch: one consumer (the head moved under this one)');
     let k = 0;
     while (k < max) {
       const p = (h + k) | 0;
@@ -414,6 +440,7 @@ export class MpscRing extends VyukovRing {
       k++;
     }
     if (k > 0) {
+      if (ASSERT) for (let j = 0; j < k; j++) checkValue(dst[j]!, 'mpsc popBatch');
       this.head = (h + k) | 0;
       Atomics.store(this.idx, RING_HEAD, this.head);
     }
@@ -437,6 +464,7 @@ export class MpmcRing extends VyukovRing {
         const seen = Atomics.compareExchange(idx, RING_HEAD, pos, (pos + 1) | 0);
         if (seen === pos) {
           const v = cells[2 * i + 1]!;
+          if (ASSERT) checkValue(v, 'mpmc pop');
           Atomics.store(cells, 2 * i, (lap + this.capacity) | 0);
           return v;
         }
@@ -480,6 +508,7 @@ export class MpmcRing extends VyukovRing {
         const p = (pos + j) | 0;
         const i = p & mask;
         dst[j] = cells[2 * i + 1]!;
+        if (ASSERT) checkValue(dst[j]!, 'mpmc popBatch');
         Atomics.store(cells, 2 * i, ((p & ~mask) + cap) | 0);
       }
       return k;

@@ -18,6 +18,7 @@
  * than `stay` receivers and servers have a replica on every core of their host (`WakeSeat`,
  * src/homa/migration.ts); each replica records what it completed while it ran.
  */
+import { usToWallNs } from '../config/config.js';
 import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitState } from '../policy/wait.js';
 import { PlacementMode } from '../policy/placement.js';
@@ -34,7 +35,7 @@ import { ONE_WAY_BYTES, patternByte } from './app-shared.js';
 import { ServerLoop } from './server-loop.js';
 import { recvNextNs } from './recv-wait.js';
 import { PoissonSchedule, portRate } from './poisson.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import { CP_SERVER_FIRST_PORT, outstandingIndex, portCap, type CpNodeSpec, type CpThreadPlan } from './cp-node-plan.js';
 
 /** Stream ids mixed into `Rng.derive(seed, host, port, id)` for lengths and destinations. */
@@ -417,7 +418,7 @@ export class CpNodeServer extends ServerLoop {
 
   /** `seat`: this core's seat when the thread may migrate on wake-up (null: it lives on plan.core only). */
   constructor(hm: Homa, readonly plan: CpThreadPlan, spec: CpNodeSpec, seat: WakeSeat | null = null) {
-    super(hm, plan.port, plan.t, spec.serviceUsecs * 1000 * hm.cfg.dilation, seat, plan.core === hm.core, 'cp_node server');
+    super(hm, plan.port, plan.t, usToWallNs(hm.cfg, spec.serviceUsecs), seat, plan.core === hm.core, 'cp_node server');
     this.name = `cp-server.${plan.host}.${plan.port}.${plan.t}`;
     this.oneWay = spec.oneWay;
   }

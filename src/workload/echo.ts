@@ -11,7 +11,7 @@
  * ENOMEM) are results the client records, never hangs. `planApps`
  * turns a `HomaAppsSpec` into placed threads the same way in every worker.
  */
-import type { EmuConfig } from '../config/config.js';
+import { usToWallNs, type EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
 import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitState } from '../policy/wait.js';
@@ -303,7 +303,7 @@ export class EchoServer extends ServerLoop {
   served = 0;
 
   constructor(hm: Homa, private readonly spec: EchoServerSpec, t: number) {
-    super(hm, spec.port, t, (spec.serviceUsecs ?? hm.cfg.serviceUsecs) * 1000 * hm.cfg.dilation, null, true, 'echo server');
+    super(hm, spec.port, t, usToWallNs(hm.cfg, spec.serviceUsecs ?? hm.cfg.serviceUsecs), null, true, 'echo server');
     this.name = `echo-server.${spec.host}.${t}`;
     this.row = hm.gcore * APP_RESULT_FIELDS;
   }

@@ -11,7 +11,7 @@
  * and per port.
  */
 
-import type { Rng } from './rng.js';
+import type { Rng } from '../util/rng.js';
 
 const NS_PER_SEC = 1e9;
 

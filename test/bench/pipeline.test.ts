@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PIPELINE_BURST, RxHost, lastPipeline, measureStages, runPipeline, spscNsPerItem } from '../../bench/pipeline.js';
 import { formatResults } from '../../bench/harness.js';
-import { collectHoma } from '../../src/homa/world.js';
+import { collectHoma } from '../../src/cluster/homa-world.js';
 import { countEvents, readTimetraceData } from '../../src/metrics/trace-files.js';
 
 describe('RxHost (the pipeline bench rig)', () => {

@@ -1,13 +1,17 @@
-import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WORKLOAD_CASES, lastWorkloads, runWorkloads } from '../../bench/workloads.js';
 
-// emulate() starts real workers from dist/: skip until the project is built.
-const built = existsSync(fileURLToPath(new URL('../../dist/src/cpu/worker.js', import.meta.url)));
+// A benchmark runs the build as shipped: the workers it starts run without the assertions that
+// are on in tests (src/util/assert.ts), which would also slow a wall-clock run below its figures.
+const assertBefore = process.env['HOMA_EMU_ASSERT'];
+beforeAll(() => { process.env['HOMA_EMU_ASSERT'] = '0'; });
+afterAll(() => {
+  if (assertBefore === undefined) delete process.env['HOMA_EMU_ASSERT'];
+  else process.env['HOMA_EMU_ASSERT'] = assertBefore;
+});
 
 describe('runWorkloads', () => {
-  it.skipIf(!built)('at a tiny scale: four figures per case, each finite beside a finite baseline; no wrong byte', async () => {
+  it('at a tiny scale: four figures per case, each finite beside a finite baseline; no wrong byte', async () => {
     const results = await runWorkloads({ scale: 0.05, print: false });
     expect(results.length).toBe(4 * WORKLOAD_CASES.length);
     expect(results.map((r) => r.unit)).toEqual(WORKLOAD_CASES.flatMap(() => ['RPCs/s', 'Gbps', 'slowdown', 'us/RPC']));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allocate } from '../../src/shm/layout.js';
 import { VClock, VSync, initVsync, vsyncLayout } from '../../src/cpu/vsync.js';
-import { zeroCosts } from '../../src/cpu/cost-profile.js';
+import { zeroCosts } from '../../src/config/cost-profile.js';
 
 function sync(workers: number, windowNs = 1000, det = false): VSync[] {
   const desc = vsyncLayout(workers);

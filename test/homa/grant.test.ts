@@ -67,7 +67,7 @@ describe('grantCheckRpc', () => {
     8: [3, 2, 1, 0, 0, 0, 0, 0],
   };
   for (const n of [1, 2, 4, 8, 9]) {
-    it(`gives ${n} competing messages rank-based priorities (§1.5)${n === 9 ? '; the 9th stays inactive' : ''}`, async () => {
+    it(`gives ${n} competing messages rank-based priorities${n === 9 ? '; the 9th stays inactive' : ''}`, async () => {
       const { hm } = await host1({ hosts: 10 });
       const rpcs: number[] = [];
       // Message i has (i + 1) x 100 KB remaining: message 0 ranks first. Each comes from its own

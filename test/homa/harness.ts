@@ -9,12 +9,12 @@
  */
 import { resolveConfig, type EmuConfig } from '../../src/config/config.js';
 import { AppState, NUM_ROLES, type CoreAccount, type RoleId } from '../../src/cpu/context.js';
-import type { CoreEnv, CoreSetup } from '../../src/run/world.js';
+import type { CoreEnv, CoreSetup } from '../../src/cpu/world.js';
 import { ManualClock } from '../../src/shm/clock.js';
 import { Doorbells } from '../../src/shm/doorbell.js';
 import { allocate, type LayoutDesc } from '../../src/shm/layout.js';
 import { LockTable, lockTableLayout, type LockTableSpec } from '../../src/shm/lock.js';
-import { collectHoma, makeHomaWorld, type HomaCoreSetup } from '../../src/homa/world.js';
+import { collectHoma, makeHomaWorld, type HomaCoreSetup } from '../../src/cluster/homa-world.js';
 import type { Homa } from '../../src/homa/homa.js';
 import type { HomaAppsSpec } from '../../src/workload/echo.js';
 

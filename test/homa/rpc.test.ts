@@ -13,7 +13,7 @@ import { readyAppend } from '../../src/homa/sock.js';
 import { sockLookup } from '../../src/homa/sock.js';
 import { auditPool } from '../../src/shm/pool.js';
 import { subLayout } from '../../src/shm/layout.js';
-import { firstRpcId } from '../../src/homa/world.js';
+import { firstRpcId } from '../../src/cluster/homa-world.js';
 import { Harness } from './harness.js';
 import { SERVERS_ONLY, dataPkt, serverRpc } from './util.js';
 import { addPacket } from '../../src/homa/incoming.js';

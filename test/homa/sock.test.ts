@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
 import { allocate } from '../../src/shm/layout.js';
 import { HOMA_MAX_SOCKETS, homaLayout } from '../../src/homa/layout.js';
-import { initHoma } from '../../src/homa/world.js';
+import { initHoma } from '../../src/cluster/homa-world.js';
 import { sockBind } from '../../src/homa/sock.js';
 
 describe('sockBind', () => {

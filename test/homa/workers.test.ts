@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolveConfig } from '../../src/config/config.js';
-import { runWorld } from '../../src/run/orchestrator.js';
-import type { collectHoma } from '../../src/homa/world.js';
+import { runWorld } from '../../src/cluster/worlds.js';
+import type { collectHoma } from '../../src/cluster/homa-world.js';
 
 const worldFile = fileURLToPath(new URL('./fixtures/echo-world.mjs', import.meta.url));
-const built = existsSync(fileURLToPath(new URL('../../dist/src/homa/world.js', import.meta.url)));
 
 describe('homa world on real worker threads (2 hosts x 2 cores + fabric)', () => {
-  it.skipIf(!built)('40 echo RPCs (1 B .. 1 MB) complete byte-exact with 1% loss; the run ends when the clients are done', async () => {
+  it('40 echo RPCs (1 B .. 1 MB) complete byte-exact with 1% loss; the run ends when the clients are done', async () => {
     const cfg = resolveConfig({ hosts: 2, cores: 2, durationMs: 120_000, warmupMs: 300, lossRate: 0.01, maxRpcsPerHost: 256,
       bpagesPerHost: 128, ringSlots: 1024, tickUsecs: 200, watchdogMs: 20_000 });
     const run = await runWorld(worldFile, cfg, { stopWhenAppsDone: true });

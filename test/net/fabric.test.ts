@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Role } from '../../src/cpu/context.js';
 import { LossRng, fabricCoreSetup } from '../../src/net/fabric.js';
 import { readNetStats, setChannelOwners } from '../../src/net/netdev.js';
-import type { CoreEnv } from '../../src/run/world.js';
+import type { CoreEnv } from '../../src/cpu/world.js';
 import { H } from '../../src/wire/packet.js';
 import { NetHarness } from './net-harness.js';
 

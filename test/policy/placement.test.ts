@@ -5,7 +5,7 @@ import {
   PlacementMode, WAKEUP_PLACEMENT_FORMS, parseWakeupPlacement, placeWakeup, type PlacementRng,
 } from '../../src/policy/placement.js';
 import { ManualClock } from '../../src/shm/clock.js';
-import { Rng } from '../../src/workload/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 const BUSY_NS = 100_000; // busy_usecs = 100
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { runWorld } from '../../src/run/orchestrator.js';
+import { runWorld } from '../../src/cluster/worlds.js';
 import { RunInterrupted } from '../../src/run/interrupt.js';
 import { compiledUrl } from '../../src/util/paths.js';
 

@@ -135,6 +135,22 @@ describe('LockTable, one thread', () => {
     const off = new LockTable(sab, desc, SPEC, 1, { debug: false });
     off.unlock(0); // unchecked without debug
   });
+
+  it('debug mode catches a core acquiring a lock it already holds (a self-deadlock), and forgets a released one', () => {
+    const { sab, desc } = setup();
+    const c0 = new LockTable(sab, desc, SPEC, 0, { debug: true });
+    c0.lock(2);
+    let err: unknown;
+    try { c0.lock(2); } catch (e) { err = e; }
+    expect((err as { code?: string }).code).toBe('ELOCK_HELD');
+    expect((err as Error).message).toMatch(/^lock \w+#2: core 0 acquires a lock it already holds$/);
+    c0.unlock(2);
+    c0.lock(2); // released: may be taken again
+    c0.unlock(2);
+    expect(c0.trylock(2)).toBe(true); // a trylock acquisition counts as held too
+    expect(codeOf(() => c0.lock(2))).toBe('ELOCK_HELD');
+    c0.unlock(2);
+  });
 });
 
 const workerUrl = compiledUrl(import.meta.url, '../workers/shm-lock.js');

@@ -4,6 +4,7 @@ import {
   MpmcRing, MpscRing, RING_HEAD, RING_TAIL, SpscRing, ShmError, nextPow2, resetRing, ringContents, ringLayout, type RingKind,
 } from '../../src/shm/ring.js';
 import { compiledUrl } from '../../src/util/paths.js';
+import { ASSERT } from '../../src/util/assert.js';
 import { WorkerGroup, newControl } from '../workers/shm-common.js';
 import type { ConsumerResult } from '../workers/shm-ring.js';
 
@@ -113,7 +114,7 @@ describe.each(KINDS)('%s ring, one thread', (kind) => {
     const cons = new C(sab, desc);
     for (let round = 0; round < 10; round++) {
       for (let i = 0; i < 4; i++) expect(prod.push(round * 4 + i)).toBe(true);
-      expect(prod.push(-7)).toBe(false);
+      expect(prod.push(77)).toBe(false);
       for (let i = 0; i < 4; i++) expect(cons.pop()).toBe(round * 4 + i);
       expect(cons.pop()).toBe(-1);
     }
@@ -121,6 +122,47 @@ describe.each(KINDS)('%s ring, one thread', (kind) => {
     prod.push(3);
     prod.push(1);
     expect(Array.from(ringContents(sab, desc, kind))).toEqual([3, 1]);
+  });
+});
+
+describe.each(KINDS)('%s ring, assertions (on in tests)', (kind) => {
+  it('a value that is not a slot index fails on push, naming the side', () => {
+    expect(ASSERT).toBe(true);
+    const { ring } = make(kind, 8);
+    expect(() => ring.push(-1)).toThrow(/^assertion failed: (spsc|ring) push: a ring carries slot indices >= 0, got -1$/);
+    expect(() => ring.pushBatch(Int32Array.of(1, -3), 2)).toThrow(/pushBatch: a ring carries slot indices >= 0, got -3$/);
+    expect(ring.size()).toBe(0);
+  });
+
+  it('a corrupted cell fails on pop, naming the side', () => {
+    const { ring, sab } = make(kind, 4);
+    ring.push(5);
+    // Overwrite the value part of cell 0 (SPSC: the cell itself; Vyukov rings: its second word).
+    const desc = ringLayout(4, kind);
+    const cells = new Int32Array(sab, desc.columns['cells']!.byteOffset, desc.columns['cells']!.length);
+    cells[kind === 'spsc' ? 0 : 1] = -9;
+    expect(() => ring.pop()).toThrow(new RegExp(`^assertion failed: ${kind} pop: a ring carries slot indices >= 0, got -9$`));
+  });
+
+  it.skipIf(kind === 'mpmc')('a second consumer (a ring with one consumer) fails on pop', () => {
+    const desc = ringLayout(4, kind);
+    const sab = allocate(desc);
+    const C = kind === 'spsc' ? SpscRing : MpscRing;
+    const a = new C(sab, desc);
+    const b = new C(sab, desc);
+    a.push(1);
+    a.push(2);
+    expect(a.pop()).toBe(1);
+    expect(() => b.pop()).toThrow(new RegExp(`^assertion failed: ${kind} pop: one consumer \\(the head moved under this one\\)$`));
+  });
+
+  it.skipIf(kind !== 'spsc')('a second producer fails on push', () => {
+    const desc = ringLayout(4, kind);
+    const sab = allocate(desc);
+    const a = new SpscRing(sab, desc);
+    const b = new SpscRing(sab, desc);
+    a.push(1);
+    expect(() => b.push(2)).toThrow(/^assertion failed: spsc push: one producer \(the tail moved under this one\)$/);
   });
 });
 

@@ -10,12 +10,11 @@
  * after the last ACK). Nothing here depends on timing; the time limits only bound a broken run.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolveConfig } from '../../src/config/config.js';
-import { runWorld } from '../../src/run/orchestrator.js';
+import { runWorld } from '../../src/cluster/worlds.js';
 import { maxSegBytes } from '../../src/wire/packet.js';
-import type { collectHoma } from '../../src/homa/world.js';
+import type { collectHoma } from '../../src/cluster/homa-world.js';
 import { Harness } from '../homa/harness.js';
 import { SIM_RPCS, MAX_LEN, edgeLengths, simLengths, splitLengths } from './fixtures/sim-lengths.mjs';
 import { errorApps } from './fixtures/errors-world.mjs';
@@ -25,7 +24,6 @@ type HomaResult = ReturnType<typeof collectHoma>;
 const simWorld = fileURLToPath(new URL('./fixtures/sim-world.mjs', import.meta.url));
 const abruptWorld = fileURLToPath(new URL('./fixtures/sim-world-abrupt.mjs', import.meta.url));
 const errorsWorld = fileURLToPath(new URL('./fixtures/errors-world.mjs', import.meta.url));
-const built = existsSync(fileURLToPath(new URL('../../dist/src/homa/world.js', import.meta.url)));
 
 /** 2 hosts x 2 cores, 4 client threads per host, 2 server threads per host; a broken run is bounded. */
 function simConfig(extra: Record<string, unknown>) {
@@ -102,7 +100,7 @@ describe('simLengths (the fixture)', () => {
 });
 
 describe('Homa cluster on real workers (2 hosts x 2 cores + fabric)', () => {
-  it.skipIf(!built)('1,000 echo RPCs of 1 B .. 1 MB over 8 client threads complete byte-exact; nothing leaks; packets balance', async () => {
+  it('1,000 echo RPCs of 1 B .. 1 MB over 8 client threads complete byte-exact; nothing leaks; packets balance', async () => {
     const cfg = simConfig({ idleMode: 'hybrid', seed: 7 });
     const run = await runWorld(simWorld, cfg, { stopWhenAppsDone: true });
     const r = run.worldResult as HomaResult;
@@ -113,7 +111,7 @@ describe('Homa cluster on real workers (2 hosts x 2 cores + fabric)', () => {
     expect(sum(r.hosts.map((h) => h.app['err_etimedout']!))).toBe(0);
   }, 60_000);
 
-  it.skipIf(!built)('the same with 2% loss: RESEND recovers every message (resent packets > 0); every drop is counted under its reason', async () => {
+  it('the same with 2% loss: RESEND recovers every message (resent packets > 0); every drop is counted under its reason', async () => {
     const cfg = simConfig({ idleMode: 'park', seed: 11, lossRate: 0.02, tickUsecs: 200 });
     const run = await runWorld(simWorld, cfg, { stopWhenAppsDone: true });
     const r = run.worldResult as HomaResult;
@@ -133,7 +131,7 @@ describe('Homa cluster on real workers (2 hosts x 2 cores + fabric)', () => {
   // counts them as stopped_in_flight. A run that stops with packets in flight (at the last
   // response: sim-world-abrupt.mjs) must end with nothing left in an RX channel and nothing
   // unaccounted for. (The race hit 2 of ~40 runs before the fix; a few runs keep it honest.)
-  it.skipIf(!built)('a run stopped with packets in flight leaves nothing in RX channels and leaks nothing', async () => {
+  it('a run stopped with packets in flight leaves nothing in RX channels and leaks nothing', async () => {
     for (let i = 0; i < 3; i++) {
       const run = await runWorld(abruptWorld, simConfig({ idleMode: 'park', seed: 11 + i, lossRate: 0.02, tickUsecs: 200 }), { stopWhenAppsDone: true });
       const r = run.worldResult as HomaResult;
@@ -143,7 +141,7 @@ describe('Homa cluster on real workers (2 hosts x 2 cores + fabric)', () => {
     }
   }, 120_000);
 
-  it.skipIf(!built)('an RPC to a port nobody listens on ends with ENOTCONN and a 1,000,001-byte request with EMSGSIZE', async () => {
+  it('an RPC to a port nobody listens on ends with ENOTCONN and a 1,000,001-byte request with EMSGSIZE', async () => {
     const cfg = simConfig({ idleMode: 'hybrid', durationMs: 30_000, tickUsecs: 200 });
     const run = await runWorld(errorsWorld, cfg, { stopWhenAppsDone: true });
     const r = run.worldResult as HomaResult;

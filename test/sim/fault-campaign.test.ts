@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
 import { partialFromCli, camel } from '../../src/cli/options.js';
-import { campaignPartial, checkRunInvariants, cliArgs, replayCommands, runSeed } from '../../src/run/campaign.js';
-import type { EmulateResult } from '../../src/run/emulate.js';
+import { campaignPartial, checkRunInvariants, cliArgs, replayCommands, runSeed } from '../../src/cluster/campaign.js';
+import type { EmulateResult } from '../../src/cluster/emulate.js';
 
 // The seeded fault campaign in miniature: a few seeds of a tiny cluster under random loss,
 // stalls, tiny pools, short timeouts and policies (npm run fuzz -- --seeds 1000 for many).

@@ -7,17 +7,15 @@
  * run carries a W2-like echo workload (test/policy/fixtures/w2-world.mjs) to completion with
  * nothing lost. Only invariants are checked, never timing, so a loaded 2-core host is fine.
  */
-import { existsSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { runWorld } from '../../src/run/orchestrator.js';
+import { runWorld } from '../../src/cluster/worlds.js';
 import { withAbsolutePolicyPaths } from '../../src/policy/registry.js';
-import type { collectHoma } from '../../src/homa/world.js';
+import type { collectHoma } from '../../src/cluster/homa-world.js';
 
 const worldFile = fileURLToPath(new URL('../policy/fixtures/w2-world.mjs', import.meta.url));
-const built = existsSync(fileURLToPath(new URL('../../dist/src/homa/world.js', import.meta.url)));
 /** A fixture as a path relative to the working directory, as a user would type it. */
 const rel = (name: string): string => './' + relative(process.cwd(), fileURLToPath(new URL(`../policy/fixtures/${name}`, import.meta.url)));
 
@@ -37,7 +35,7 @@ async function run(opts: Record<string, unknown>): Promise<ReturnType<typeof col
 
 const sum = (r: ReturnType<typeof collectHoma>, m: string): number => r.hosts.reduce((s, h) => s + h.metrics[m]!, 0);
 
-describe.skipIf(!built)('policies on real worker threads', () => {
+describe('policies on real worker threads', () => {
   it('user steering module + qdisc pacer + heap + blocking FIFO waiters + one socket lock on arrival', async () => {
     const steering = rel('least-backlog.mjs');
     expect(isAbsolute(withAbsolutePolicyPaths(resolveConfig({ steering })).steering)).toBe(true);

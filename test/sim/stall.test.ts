@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { emulate } from '../../src/run/emulate.js';
+import { emulate } from '../../src/cluster/emulate.js';
 
 // A stalled host does nothing for the stall's duration, so every RPC outstanding when the stall
 // begins completes after it ends: the slowest RTT is at least (almost) the stall, whatever the

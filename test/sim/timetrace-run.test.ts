@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { emulate, type EmulateResult } from '../../src/run/emulate.js';
+import { emulate, type EmulateResult } from '../../src/cluster/emulate.js';
 import { checkChromeTrace } from '../../src/metrics/chrome-trace.js';
 import { TimeTrace, TT_RECVMSG_DONE, TT_SENDMSG_REQUEST } from '../../src/metrics/timetrace.js';
 import { chromeTraceOf, countEvents, slowestShortRpc, timetraceFiles, type TimetraceData } from '../../src/metrics/trace-files.js';

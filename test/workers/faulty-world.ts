@@ -7,7 +7,7 @@
 import { Role, type KernelContext } from '../../src/cpu/context.js';
 import { Ctl } from '../../src/cpu/control.js';
 import { LayoutBuilder, column } from '../../src/shm/layout.js';
-import type { CoreEnv, World } from '../../src/run/world.js';
+import type { CoreEnv, World } from '../../src/cpu/world.js';
 
 class Counter implements KernelContext {
   readonly role = Role.KTHREAD;

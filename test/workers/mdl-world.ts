@@ -10,8 +10,8 @@
 import { Role, type KernelContext } from '../../src/cpu/context.js';
 import { LayoutBuilder, column, subLayout } from '../../src/shm/layout.js';
 import { SpscRing, ringLayout } from '../../src/shm/ring.js';
-import { Rng } from '../../src/workload/rng.js';
-import type { CoreEnv, World } from '../../src/run/world.js';
+import { Rng } from '../../src/util/rng.js';
+import type { CoreEnv, World } from '../../src/cpu/world.js';
 import type { VClock } from '../../src/cpu/vsync.js';
 
 const SLOTS = 1 << 16;

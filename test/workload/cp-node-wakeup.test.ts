@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { resolveConfig } from '../../src/config/config.js';
 import { AppState } from '../../src/cpu/context.js';
-import { collectCpNodeOf, collectHoma, type HomaResult } from '../../src/homa/world.js';
-import { runWorld } from '../../src/run/orchestrator.js';
+import { collectCpNodeOf, collectHoma, type HomaResult } from '../../src/cluster/homa-world.js';
+import { runWorld } from '../../src/cluster/worlds.js';
 import { CP_CLIENT_FIRST_PORT, cpNodeSpec, type CpNodeAppsSpec, type CpNodeSpec } from '../../src/workload/cp-node.js';
 import { LINE } from '../../src/homa/layout.js';
 import { WaitPhase } from '../../src/policy/wait.js';
@@ -132,11 +130,9 @@ describe('wake-up migration of cp_node threads (harness, manual clock)', () => {
   }, 60_000);
 });
 
-const built = existsSync(fileURLToPath(new URL('../../dist/src/homa/world.js', import.meta.url)))
-  && existsSync(fileURLToPath(new URL('../../dist/src/policy/placement.js', import.meta.url)));
 
 describe("wake-up migration on real worker threads", () => {
-  it.skipIf(!built)("W2, 2 hosts x 2 cores, 'move:0.5', threads that block: verified RPCs, migrations, no leaks", async () => {
+  it("W2, 2 hosts x 2 cores, 'move:0.5', threads that block: verified RPCs, migrations, no leaks", async () => {
     const cfg = resolveConfig({ hosts: 2, cores: 2, workload: 'w2', gbps: 0.2, clientMax: 20, warmupMs: 0.5, durationMs: 3,
       maxRpcsPerHost: 512, bpagesPerHost: 256, ringSlots: 1024, watchdogMs: 20_000, timeoutTicks: 2000,
       wakeupPlacement: 'move:0.5', waitMode: 'block' });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   clampLength, parseWorkload, Workload, workloadData, workloadInfo,
 } from '../../src/workload/dist.js';
-import { Rng } from '../../src/workload/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 /** A fake uniform source that returns the given values in turn. */
 function fixedU(...values: number[]): { nextFloat(): number } {

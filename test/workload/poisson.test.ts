@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shm/clock.js';
 import { parseWorkload } from '../../src/workload/dist.js';
 import { overloadLagFraction, PoissonSchedule, portRate } from '../../src/workload/poisson.js';
-import { Rng } from '../../src/workload/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 describe('portRate', () => {
   it('is gbps*1e9/8 / (mean * ports) messages/s', () => {

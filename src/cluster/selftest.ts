@@ -6,7 +6,8 @@
 import type { EmuConfig } from '../config/config.js';
 import { coreRows, busiestCore, fidelity, workerLabel, type CoreRow, type FidelityReport } from '../metrics/cores.js';
 import { lockRows, type LockRow } from '../metrics/locks.js';
-import { runWorld, type RunOptions } from './orchestrator.js';
+import type { RunOptions } from '../run/orchestrator.js';
+import { runWorld } from './worlds.js';
 import { timeBaseOf } from '../metrics/emu-time.js';
 
 export interface SelftestResult {

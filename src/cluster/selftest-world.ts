@@ -11,7 +11,7 @@ import type { EmuConfig } from '../config/config.js';
 import { AppState, Role, type AppThread, type KernelContext } from '../cpu/context.js';
 import { LayoutBuilder, column, subLayout, type LayoutDesc } from '../shm/layout.js';
 import { MpscRing, ringLayout } from '../shm/ring.js';
-import type { CoreEnv, CoreSetup, World } from './world.js';
+import type { CoreEnv, CoreSetup, World } from '../cpu/world.js';
 
 export const SELFTEST_TABLE_ENTRIES = 64;
 export const SELFTEST_TABLE_LOCKS = 4;
@@ -183,3 +183,6 @@ export const selftestWorld: World = {
     };
   },
 };
+
+/** This module's world, for the workers (src/cpu/world.ts: `importWorld`). */
+export { selftestWorld as world };

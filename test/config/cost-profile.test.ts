@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STAGES, loadCostProfile, resolveCosts, xl170Profile, zeroCosts } from '../../src/cpu/cost-profile.js';
+import { STAGES, loadCostProfile, resolveCosts, xl170Profile, zeroCosts } from '../../src/config/cost-profile.js';
 import { resolveConfig } from '../../src/config/config.js';
 
 describe('cost profiles', () => {

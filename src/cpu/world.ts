@@ -2,13 +2,16 @@
  * A "world" is what the generic runtime runs: it says how much shared memory a configuration
  * needs, initialises it on the main thread, and, inside each worker, builds the contexts and app
  * threads of one emulated core (or of the fabric). The runtime (src/cpu, src/run) knows nothing
- * about Homa: `selftest` (a synthetic pipeline) and `homa` (hosts, NICs, the switch and the
- * protocol) are two worlds. Worlds are looked up by name in every worker, so nothing but plain
- * data (the config and the SAB) crosses postMessage.
+ * about Homa and names no world: a world is a compiled module exporting `world`, and each worker
+ * task carries that module's URL, so nothing but plain data (the URL, the config and the SAB)
+ * crosses postMessage. `selftest` (a synthetic pipeline) and `homa` (hosts, NICs, the switch and
+ * the protocol) are two worlds, named in src/cluster/worlds.ts.
  */
-import type { VClock } from '../cpu/vsync.js';
+import { pathToFileURL } from 'node:url';
+import { isAbsolute } from 'node:path';
+import type { VClock } from './vsync.js';
 import type { EmuConfig } from '../config/config.js';
-import type { AppThread, CoreTrace, KernelContext } from '../cpu/context.js';
+import type { AppThread, CoreTrace, KernelContext } from './context.js';
 import type { LayoutDesc } from '../shm/layout.js';
 import type { LockTable } from '../shm/lock.js';
 import type { Doorbells } from '../shm/doorbell.js';
@@ -72,4 +75,13 @@ export interface World {
    * what worker g's `onStop` returned (undefined if it returned nothing).
    */
   collect(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, measuredNs: number, perCore: readonly unknown[]): unknown;
+}
+
+/** Imports the world a compiled module exports as `world` (a file URL or an absolute path). */
+export async function importWorld(moduleUrl: string): Promise<World> {
+  const url = moduleUrl.startsWith('file:') ? moduleUrl : isAbsolute(moduleUrl) ? pathToFileURL(moduleUrl).href : null;
+  if (url === null) throw new Error(`world module ${moduleUrl}: expected a file URL or an absolute path`);
+  const mod = (await import(url)) as { world?: World };
+  if (mod.world === undefined) throw new Error(`world module ${moduleUrl} does not export 'world'`);
+  return mod.world;
 }

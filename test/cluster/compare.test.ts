@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareRows, compareVariants, parseVary } from '../../src/run/compare.js';
+import { compareRows, compareVariants, parseVary } from '../../src/cluster/compare.js';
 
 describe('parseVary', () => {
   it('builds one variant per value, and the cartesian product of several --vary', () => {

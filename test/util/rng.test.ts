@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../../src/workload/rng.js';
+import { Rng } from '../../src/util/rng.js';
 
 function firstU32(rng: Rng, n: number): number[] {
   const out: number[] = [];

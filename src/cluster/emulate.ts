@@ -1,6 +1,6 @@
 /**
  * `emulate(cfg)`: one Homa emulation under a cp_node-style workload, reduced to the figures a
- * Homa user reads (DESIGN.md §7): throughput, RTT and slowdown per message length (cperf's
+ * Homa user reads (docs/DESIGN.md §7): throughput, RTT and slowdown per message length (cperf's
  * digest), short-message RTT percentiles, where the cores went, hand-off latencies, the lock
  * table, pacer, grants, canaries and fidelity. The slowdown denominator needs a base RTT: given
  * (`--base-rtt-usecs`) or measured by a short unloaded run of the same cluster first (one
@@ -12,17 +12,19 @@ import { readTimetraceData, type TimetraceData } from '../metrics/trace-files.js
 import type { EmuConfig } from '../config/config.js';
 import { nonDefaults, resolveConfig } from '../config/config.js';
 import { busiestCore, coreRows, fidelity, virtualFidelity, workerLabel, type CoreRow, type FidelityReport } from '../metrics/cores.js';
-import { resolveCosts } from '../cpu/cost-profile.js';
+import { resolveCosts } from '../config/cost-profile.js';
 import { unloadedRttPath, type PathStage } from '../homa/cost-path.js';
 import { computeDigest, type Digest } from '../metrics/digest.js';
 import { cdfPoints, mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
 import { lockRows, type LockRow } from '../metrics/locks.js';
 import { parseStalls, type StallSpec } from '../cpu/faults.js';
-import { runWorld, type RunOptions } from './orchestrator.js';
-import { column, subLayout } from '../shm/layout.js';
+import type { RunOptions } from '../run/orchestrator.js';
+import { runWorld } from './worlds.js';
+import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
+import { M, NUM_METRICS } from '../homa/metrics.js';
 import type { RawMetricsSource } from '../metrics/homa-metrics.js';
 import { timeBaseOf, toEmulatedNs, type TimeBase } from '../metrics/emu-time.js';
-import { RunInterrupted } from './interrupt.js';
+import { RunInterrupted } from '../run/interrupt.js';
 import { runWarnings, type RunWarning } from '../metrics/warnings.js';
 
 /** What the Homa world's collect returns (the parts the report reads). */
@@ -316,4 +318,12 @@ export function jsonReport(cfg: EmuConfig, r: EmulateResult): Record<string, unk
   // The short-message RTTs are samples (they go to --data's _cdf.data), not a figure.
   const short = r.latency.digest.short === null ? null : { ...r.latency.digest.short, rttsUs: undefined };
   return { schemaVersion: SCHEMA_VERSION, config: cfg, ...rest, latency: { ...rest.latency, digest: { ...rest.latency.digest, short } } };
+}
+
+/** RPCs completed so far (all hosts), read live from the Homa world's per-core counters. */
+export function liveRpcsDone(sab: SharedArrayBuffer, desc: LayoutDesc): number {
+  const m = column(sab, subLayout(desc, 'world'), 'metrics', 'f64');
+  let s = 0;
+  for (let i = M.client_responses_done; i < m.length; i += NUM_METRICS) s += m[i]!;
+  return s;
 }

@@ -9,7 +9,7 @@
  */
 import { resolveConfig, type EmuConfig } from '../config/config.js';
 import { OPTION_BY_KEY } from '../config/options.js';
-import { Rng } from '../workload/rng.js';
+import { Rng } from '../util/rng.js';
 import { STEERING_NAMES } from '../policy/steering.js';
 import { emulate, type EmulateResult } from './emulate.js';
 

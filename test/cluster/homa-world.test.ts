@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Harness } from './harness.js';
+import { Harness } from '../homa/harness.js';
 import type { HomaAppsSpec } from '../../src/workload/echo.js';
 
 /** 200 lengths, log-spaced from 1 B to 1,000,000 B (both ends included). */
@@ -113,7 +113,7 @@ describe('homa world (2 hosts x 2 cores, harness)', () => {
 describe('homaWorld.layout', () => {
   it('refuses unknown policies and oversized configs with coded errors naming the option', async () => {
     const { resolveConfig } = await import('../../src/config/config.js');
-    const { homaWorld } = await import('../../src/homa/world.js');
+    const { homaWorld } = await import('../../src/cluster/homa-world.js');
     expect(() => homaWorld.layout(resolveConfig({ pacer: 'fast' }))).toThrow(expect.objectContaining({
       code: 'EINVALIDOPT', message: expect.stringContaining('--pacer') }));
     expect(() => homaWorld.layout(resolveConfig({ bpagesPerHost: 1 << 20, hosts: 64 }))).toThrow(expect.objectContaining({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { selftest } from '../../src/run/selftest.js';
+import { selftest } from '../../src/cluster/selftest.js';
 
 describe('selftest', () => {
   it('moves items producer -> ring -> consumer on real workers with every invariant holding', async () => {

@@ -18,7 +18,7 @@
  */
 import type { EmuConfig } from '../config/config.js';
 import type { AppThread, KernelContext } from '../cpu/context.js';
-import type { CoreEnv, CoreSetup, World } from '../run/world.js';
+import type { CoreEnv, CoreSetup, World } from '../cpu/world.js';
 import { Ctl } from '../cpu/control.js';
 import { nowNs, nowNsInto } from '../shm/clock.js';
 import { CACHE_LINE_BYTES, column, subLayout, type ColumnDesc, type LayoutDesc } from '../shm/layout.js';
@@ -39,15 +39,15 @@ import { EchoClient, EchoServer, planApps, type PlannedApp } from '../workload/e
 import {
   AppResult, APP_RESULT_FIELDS, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, MAX_BPAGES_PER_MSG, homaColumn, homaLayout, homaSizes,
   type HomaColumn,
-} from './layout.js';
-import { Homa, LOCK_CLASSES, RpcState, checkHomaOptions, homaCoreLayout, lockCounts } from './homa.js';
+} from '../homa/layout.js';
+import { Homa, LOCK_CLASSES, RpcState, checkHomaOptions, homaCoreLayout, lockCounts } from '../homa/homa.js';
 import { parseGroPolicy } from '../policy/gro-policy.js';
-import { M, METRIC_NAMES, NUM_METRICS, sumMetrics } from './metrics.js';
-import { NapiContext } from './offload.js';
-import { PacerContext } from './pacer.js';
-import { SoftirqContext } from './softirq.js';
-import { sockBind } from './sock.js';
-import { TimerContext } from './timer.js';
+import { M, METRIC_NAMES, NUM_METRICS, sumMetrics } from '../homa/metrics.js';
+import { NapiContext } from '../homa/offload.js';
+import { PacerContext } from '../homa/pacer.js';
+import { SoftirqContext } from '../homa/softirq.js';
+import { sockBind } from '../homa/sock.js';
+import { TimerContext } from '../homa/timer.js';
 
 export interface HomaWorldOptions {
   /** The apps of a run (default: `cpNodeAppsSpec`, cp_node from the config; echo apps: a `HomaAppsSpec`). */
@@ -389,3 +389,6 @@ export function collectHoma(cfg: EmuConfig, sab: SharedArrayBuffer, desc: Layout
 
 /** The Homa world with the default echo apps. */
 export const homaWorld: World = makeHomaWorld();
+
+/** This module's world, for the workers (src/cpu/world.ts: `importWorld`). */
+export { homaWorld as world };

@@ -5,9 +5,9 @@
  * latencies, the lock table, pacer, grants, canaries and accounting. Programs read the JSON.
  */
 import Table from 'cli-table3';
-import type { EmulateResult } from '../run/emulate.js';
-import type { Percentiles } from './histo.js';
-import { coreTable, fidelityText, fmtNs, fmtRate, lockTable } from './text.js';
+import type { EmulateResult } from './emulate.js';
+import type { Percentiles } from '../metrics/histo.js';
+import { coreTable, fidelityText, fmtNs, fmtRate, lockTable } from '../metrics/text.js';
 
 function us(x: number): string {
   return x >= 1000 ? `${(x / 1000).toFixed(2)} ms` : `${x.toFixed(1)} us`;

@@ -3,7 +3,7 @@
  * named stages, each a fixed cost in ns and/or a cost per byte, marked `cpu` (work charged to the
  * clock of the core that does it, so a lock held around it is held that long) or `latency` (time
  * that passes between cores without occupying either: an IPI, a thread wake-up, the NICs). The
- * built-in `xl170` profile is the kernel's own figures (src/cpu/profiles/xl170.json, each with
+ * built-in `xl170` profile is the kernel's own figures (src/config/profiles/xl170.json, each with
  * its source); `--cost-profile FILE` takes a user's file with the same stage names (missing
  * stages keep xl170's value), `--cost-scale X` multiplies every stage, and `--cost-profile
  * measured` charges each unit of work the host's real JavaScript time (times the scale) instead
@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { ConfigError, UserError } from '../config/errors.js';
+import { ConfigError, UserError } from './errors.js';
 
 /** Every stage a profile may set (the names used in docs, reports and the JSON). */
 export const STAGES = [
