@@ -31,7 +31,7 @@ export interface HomaCollected {
   leaks: Record<string, number>;
   cpNode?: {
     workload: { name: string; meanBytes: number };
-    clients: Array<{ host: number; port: number; sent: number; completed: number; bytesOut: number; bytesIn: number; lagNs: number; maxLagNs: number; outstanding: number; mismatches: number; errors: Record<string, number>; refused: number; overwritten: number }>;
+    clients: Array<{ host: number; port: number; sent: number; completed: number; bytesOut: number; bytesIn: number; lagNs: number; maxLagNs: number; outstanding: number; outstandingStart?: number; mismatches: number; errors: Record<string, number>; refused: number; overwritten: number }>;
     servers: Array<{ host: number; port: number; requests: number; bytesIn: number; bytesOut: number }>;
     rtts: { lengths: ArrayLike<number>; rttNs: ArrayLike<number>; hosts?: ArrayLike<number> };
     rttHist: string;
@@ -62,9 +62,12 @@ export interface EmulateResult {
   overload: { maxLagUs: number; lagFraction: number; outstanding: number };
   /**
    * Client RPCs of the window: issued, completed byte-exact, mismatched, aborted (an error after
-   * the RPC was created), still outstanding at the end; and sends refused at once (no RPC made).
+   * the RPC was created), still outstanding at the end and at the start of the window; and sends
+   * refused at once (no RPC made). sent - completed - mismatched - aborted = outstanding -
+   * outstandingStart exactly: every change is counted on the clock of the core that makes it,
+   * and with --clock virtual the window starts at one emulated instant on every core.
    */
-  rpcs: { sent: number; completed: number; mismatched: number; aborted: number; outstanding: number; refused: number };
+  rpcs: { sent: number; completed: number; mismatched: number; aborted: number; outstanding: number; outstandingStart: number; refused: number };
   cores: CoreRow[];
   busiest: string | null;
   handoff: {
@@ -255,6 +258,7 @@ export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promis
       mismatched: clients.reduce((a, x) => a + x.mismatches, 0),
       aborted: clients.reduce((a, x) => a + Object.values(x.errors).reduce((s, v) => s + v, 0) - x.refused, 0),
       outstanding: clients.reduce((a, x) => a + x.outstanding, 0),
+      outstandingStart: clients.reduce((a, x) => a + (x.outstandingStart ?? 0), 0),
       refused: clients.reduce((a, x) => a + x.refused, 0),
     },
     cores,

@@ -241,6 +241,12 @@ export interface CpServerThreadData {
 export interface CpNodeCoreData {
   clients: CpClientThreadData[];
   servers: CpServerThreadData[];
+  /**
+   * Per client port with threads on this core: what this core's threads had added to the port's
+   * outstanding count (sends minus completions and aborts) before the measured window began on
+   * its clock. Summed over cores, the port's outstanding RPCs at the window start.
+   */
+  ports: Array<{ host: number; port: number; outstandingStart: number }>;
 }
 
 /** Response-side results of one thread that completes RPCs (a receiver, or a sender with no receivers). */
@@ -311,15 +317,27 @@ class Recorder {
 class ClientPort {
   readonly cap: number;
   readonly oneWay: boolean;
+  /**
+   * What this core's threads added to the shared outstanding count since the run began (+1 per
+   * send, -1 per completion, abort or refused send), and its value when the measured window
+   * began on this core's clock: each change is counted by the core that makes it, in the same
+   * unit of work as the sent / completed / error counter it goes with, so the window's balance
+   * is exact (see CpNodeCoreApps.reset).
+   */
+  delta = 0;
+  deltaAtStart = 0;
   /** The sender's wake word (index in hm.tWake) and global core (for the doorbell). */
   private readonly senderWake: number;
   private readonly senderGcore: number;
+  /** The port number (cp_node's client ports start at CP_CLIENT_FIRST_PORT). */
+  readonly portNumber: number;
   constructor(readonly hm: Homa, readonly sockG: number, readonly outstanding: Int32Array, readonly senderWaiting: Int32Array,
     readonly outIdx: number, sender: CpThreadPlan, spec: CpNodeSpec) {
     this.cap = portCap(spec.clientMax, spec.ports);
     this.oneWay = spec.oneWay;
     this.senderWake = hm.threadIndex(sender.t) * LINE;
     this.senderGcore = hm.host * hm.cores + sender.core;
+    this.portNumber = sender.port;
   }
 
   /**
@@ -337,6 +355,7 @@ class ClientPort {
   /** One RPC of the port is finished: release its place under the cap and wake a sleeping sender. */
   release(): void {
     Atomics.sub(this.outstanding, this.outIdx, 1);
+    this.delta--;
     const hm = this.hm;
     if (Atomics.load(this.senderWaiting, this.outIdx) !== 0 && Atomics.exchange(this.senderWaiting, this.outIdx, 0) === 1) {
       Atomics.store(hm.tWake, this.senderWake, 1);
@@ -463,6 +482,7 @@ export class CpNodeSender implements AppThread, PayloadSource {
     const len = this.workload.sample(this.rngLen);
     // Take the place under the cap before sending, so a fast response cannot make the count negative.
     Atomics.add(port.outstanding, port.outIdx, 1);
+    port.delta++;
     const g = homaSendRequest(hm, port.sockG, this.dstHosts[d]!, this.dstPorts[d]!, len, this, now);
     sched.started(now);
     if (sched.lagNs > this.maxLagNs) this.maxLagNs = sched.lagNs;
@@ -739,6 +759,7 @@ export class CpNodeCoreApps {
   readonly senders: CpNodeSender[] = [];
   readonly receivers: CpNodeReceiver[] = [];
   readonly servers: CpNodeServer[] = [];
+  private readonly ports: ClientPort[] = [];
 
   /**
    * Builds the threads `plan` puts on (hm.host, hm.core) — and, when threads may migrate on
@@ -766,6 +787,7 @@ export class CpNodeCoreApps {
         const sender = plan.find((x) => x.kind === 'sender' && x.host === hm.host && x.portIndex === a.portIndex)!;
         p = new ClientPort(hm, sockG, outstanding, senderWaiting, outstandingIndex(hm.host, a.portIndex), sender, spec);
         ports.set(a.port, p);
+        this.ports.push(p);
       }
       return p;
     };
@@ -780,8 +802,13 @@ export class CpNodeCoreApps {
     return [...this.senders, ...this.receivers, ...this.servers];
   }
 
-  /** The measured window starts: forget every counter and sample. */
+  /**
+   * The measured window starts (virtual time: this core's clock reached the warm-up instant, the
+   * same emulated instant on every core): forget every counter and sample, and remember what
+   * this core had added to each port's outstanding count so far (the window-start outstanding).
+   */
   reset(): void {
+    for (const p of this.ports) p.deltaAtStart = p.delta;
     for (const s of this.senders) s.reset();
     for (const r of this.receivers) r.reset();
     for (const s of this.servers) s.reset();
@@ -791,6 +818,7 @@ export class CpNodeCoreApps {
     return {
       clients: [...this.senders.map((s) => s.data()), ...this.receivers.map((r) => r.data())],
       servers: this.servers.map((s) => s.data()),
+      ports: this.ports.map((p) => ({ host: p.hm.host, port: p.portNumber, outstandingStart: p.deltaAtStart })),
     };
   }
 }
@@ -805,7 +833,14 @@ export interface CpClientPortResult {
   bytesIn: number;
   lagNs: number;
   maxLagNs: number;
+  /** RPCs sent and not yet completed or aborted at the end of the run (the shared count). */
   outstanding: number;
+  /**
+   * ... at the start of the measured window (virtual time: at the warm-up instant of the emulated
+   * clock; wall time: each core's part when it noticed the measure phase). The window's
+   * sent - completed - mismatches - aborted equals outstanding - outstandingStart exactly.
+   */
+  outstandingStart: number;
   mismatches: number;
   errors: Record<string, number>;
   /** Sends refused at once (counted in `errors`, not in `sent`). */
@@ -853,7 +888,7 @@ export function collectCpNode(spec: CpNodeSpec | undefined, cores: ReadonlyArray
       let e = clientMap.get(key);
       if (e === undefined) {
         e = { res: { host: t.host, port: t.port, sent: 0, completed: 0, bytesOut: 0, bytesIn: 0, lagNs: 0, maxLagNs: 0,
-          outstanding: 0, mismatches: 0, errors: {}, refused: 0, overwritten: 0 }, parts: [] };
+          outstanding: 0, outstandingStart: 0, mismatches: 0, errors: {}, refused: 0, overwritten: 0 }, parts: [] };
         clientMap.set(key, e);
       }
       const r = e.res;
@@ -870,6 +905,10 @@ export function collectCpNode(spec: CpNodeSpec | undefined, cores: ReadonlyArray
       }
       if (t.rttHist !== '') hists.push(t.rttHist);
       e.parts.push(t);
+    }
+    for (const p of c.ports ?? []) {
+      const e = clientMap.get(`${p.host}:${p.port}`);
+      if (e !== undefined) e.res.outstandingStart += p.outstandingStart;
     }
     for (const s of c.servers) {
       const key = `${s.host}:${s.port}`;
