@@ -4,7 +4,8 @@
  * digest), short-message RTT percentiles, where the cores went, hand-off latencies, the lock
  * table, pacer, grants, canaries and fidelity. The slowdown denominator needs a base RTT: given
  * (`--base-rtt-usecs`) or measured by a short unloaded run of the same cluster first (one
- * 100-byte RPC in flight per client host), as cperf's old `--unloaded` baseline did. The CLI's
+ * 100-byte RPC in flight per client host), as cperf's old `--unloaded` baseline did; the probe
+ * and the run share their worker threads, so a large cluster starts once. The CLI's
  * `run` prints this object; `--json` writes it whole.
  */
 import type { EmuConfig } from '../config/config.js';
@@ -16,7 +17,7 @@ import { computeDigest, type Digest } from '../metrics/digest.js';
 import { cdfPoints, mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
 import { lockRows, type LockRow } from '../metrics/locks.js';
 import { parseStalls, type StallSpec } from '../cpu/faults.js';
-import { runWorld, type RunOptions } from './orchestrator.js';
+import { openWorkerPool, runWorld, type RunOptions, type WorkerPool } from './orchestrator.js';
 import { column, subLayout } from '../shm/layout.js';
 import type { RawMetricsSource } from '../metrics/homa-metrics.js';
 import { timeBaseOf, toEmulatedNs, type TimeBase } from '../metrics/emu-time.js';
@@ -140,7 +141,7 @@ export async function measureBaseRttUs(cfg: EmuConfig, opts: RunOptions = {}): P
     serviceUsecs: 0, warmupMs: virtual ? 0.1 : 500, durationMs: virtual ? 2 : 700, stall: '', lossRate: 0,
     baseRttUsecs: 1, maxWallS: 0,
   } as Record<string, unknown>);
-  const raw = await runWorld('homa', probe, { signal: opts.signal, onStarting: opts.onStarting, onProgress: opts.onProgress }).catch((e: unknown) => {
+  const raw = await runWorld('homa', probe, { signal: opts.signal, onStarting: opts.onStarting, onProgress: opts.onProgress, pool: opts.pool }).catch((e: unknown) => {
     throw e instanceof RunInterrupted ? new RunInterrupted('base-RTT probe') : e;
   });
   if (raw.interrupted) throw new RunInterrupted('base-RTT probe');
@@ -162,11 +163,25 @@ export interface EmulateOptions extends RunOptions {
 
 export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promise<EmulateResult> {
   const given = cfg.baseRttUsecs > 0;
-  if (!given) opts.onStage?.('base-rtt');
-  const baseRttUs = given ? cfg.baseRttUsecs : await measureBaseRttUs(cfg, opts);
-  opts.onStage?.('run');
-  if (opts.signal?.aborted === true) throw new RunInterrupted('base-RTT probe');
-  const raw = await runWorld('homa', cfg, opts);
+  // The base-RTT probe and the run share their worker threads: the cluster starts once.
+  const own: WorkerPool | undefined = given || opts.pool !== undefined ? undefined : await openWorkerPool('homa', cfg);
+  const pool = opts.pool ?? own;
+  let baseRttUs = cfg.baseRttUsecs;
+  let raw: Awaited<ReturnType<typeof runWorld>>;
+  try {
+    if (!given) {
+      opts.onStage?.('base-rtt');
+      baseRttUs = await measureBaseRttUs(cfg, { ...opts, pool });
+    }
+    opts.onStage?.('run');
+    if (opts.signal?.aborted === true) throw new RunInterrupted('base-RTT probe');
+    raw = await runWorld('homa', cfg, { ...opts, pool });
+  } catch (e) {
+    // Not awaited: threads interrupted while starting are closed once they have started.
+    if (own !== undefined) void own.close();
+    throw e;
+  }
+  if (own !== undefined) await own.close();
   const c = raw.worldResult as HomaCollected;
   const cp = c.cpNode;
   const virtual = cfg.clock === 'virtual';

@@ -8,7 +8,9 @@
  * when a worker throws (the error names the core), on an abort signal (SIGINT), and through a
  * watchdog that terminates workers that do not stop in time.
  */
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
@@ -21,7 +23,7 @@ import { initVsync, readBounds } from '../cpu/vsync.js';
 import type { CoreSummary, CoreTask } from '../cpu/worker.js';
 import { compiledUrl } from '../util/paths.js';
 import type { World } from './world.js';
-import { loadWorld } from './worlds.js';
+import { loadWorld, WORLD_NAMES } from './worlds.js';
 import { RunInterrupted } from './interrupt.js';
 import { userCallKind } from '../policy/guard.js';
 
@@ -44,6 +46,55 @@ export interface RunOptions {
   onStarting?: (ready: number, total: number) => void;
   /** Called once every worker is ready, just before warm-up starts (for start-up timing). */
   onReady?: () => void;
+  /**
+   * Worker threads to run on, from `openWorkerPool` (same world and worker count), kept open after
+   * the run so a second run (the main run after the base-RTT probe) finds its threads started and
+   * their modules loaded. Without it the run starts its own threads and closes them at the end.
+   */
+  pool?: WorkerPool;
+}
+
+/**
+ * Worker threads that outlive one run: each run submits one long task per thread, and a thread
+ * that finished its task takes the next run's. `close()` ends them (idempotent).
+ */
+export class WorkerPool {
+  readonly piscina: Piscina;
+  private closing: Promise<void> | null = null;
+
+  constructor(readonly worldName: string, readonly totalWorkers: number) {
+    this.piscina = new Piscina({
+      filename: workerEntry(worldName).url,
+      // Workers are spawned as tasks are submitted (by runWorld, one at a time), not all in this
+      // constructor, so the main thread keeps handling signals while a large cluster starts.
+      minThreads: 1,
+      maxThreads: totalWorkers,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+      atomics: 'disabled',
+    });
+  }
+
+  get closed(): boolean {
+    return this.closing !== null;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.piscina.destroy();
+    return this.closing;
+  }
+
+  /** Closes once `p` settles (threads still loading modules are not terminated: that can crash V8). */
+  closeAfter(p: Promise<unknown>): Promise<void> {
+    this.closing ??= p.then(() => this.piscina.destroy(), () => this.piscina.destroy());
+    return this.closing;
+  }
+}
+
+/** Worker threads for several runs of `worldName` with `cfg`'s cluster (close them when done). */
+export async function openWorkerPool(worldName: string, cfg: EmuConfig): Promise<WorkerPool> {
+  const { totalWorkers } = buildLayout(cfg, await loadWorld(worldName));
+  return new WorkerPool(worldName, totalWorkers);
 }
 
 export interface RawRun {
@@ -72,6 +123,27 @@ export interface RawRun {
   coreStats: Float64Array;
   lockStats: ReturnType<typeof readLockStats>;
   worldResult: unknown;
+}
+
+/**
+ * The file every worker loads: the one-file bundle of the worker and its worlds
+ * (scripts/bundle-worker.mjs, made by `npm run build`) when it is at least as new as the compiled
+ * worker.js, else worker.js and its modules one by one. A world given as a path gets the modules
+ * too: it imports the project's modules itself, and module state (the shared clock's origin, the
+ * user-call slot) must be the one the worker set up. HOMA_EMU_WORKER_BUNDLE=0 forces the modules
+ * (the start-up bench compares the two).
+ */
+export function workerEntry(worldName = 'homa'): { url: string; bundled: boolean } {
+  const plain = compiledUrl(import.meta.url, '../cpu/worker.js');
+  if (process.env['HOMA_EMU_WORKER_BUNDLE'] !== '0' && WORLD_NAMES.includes(worldName)) {
+    const bundle = new URL('worker.bundle.js', plain);
+    try {
+      if (statSync(fileURLToPath(bundle)).mtimeMs >= statSync(fileURLToPath(plain)).mtimeMs) return { url: bundle.href, bundled: true };
+    } catch {
+      // no bundle: the modules
+    }
+  }
+  return { url: plain.href, bundled: false };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -122,16 +194,13 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
   world.init(cfg, sab, subLayout(desc, 'world'));
   const hostCpus = availableParallelism();
 
-  const pool = new Piscina({
-    filename: compiledUrl(import.meta.url, '../cpu/worker.js').href,
-    // Workers are spawned as tasks are submitted (below, in batches), not all in this constructor,
-    // so the main thread keeps handling signals while a large cluster starts.
-    minThreads: 1,
-    maxThreads: totalWorkers,
-    concurrentTasksPerWorker: 1,
-    idleTimeout: 60_000,
-    atomics: 'disabled',
-  });
+  const shared = opts.pool;
+  if (shared !== undefined && (shared.worldName !== worldName || shared.totalWorkers !== totalWorkers || shared.closed)) {
+    throw new Error(`runWorld: the worker pool given is for ${shared.totalWorkers} workers of world ${shared.worldName}${shared.closed ? ' and closed' : ''}, `
+      + `this run needs ${totalWorkers} of ${worldName}`);
+  }
+  const wp = shared ?? new WorkerPool(worldName, totalWorkers);
+  const pool = wp.piscina;
 
   const stopAll = (): void => {
     if (Atomics.load(ctl, Ctl.PHASE) !== Phase.STOP) {
@@ -195,7 +264,7 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
     // the STOP phase and leave; the pool is closed behind them (terminating a worker that is
     // loading modules can crash V8, so they are not terminated).
     opts.signal?.removeEventListener('abort', onAbort);
-    void allDone.then(() => pool.destroy());
+    void wp.closeAfter(allDone);
     throw new RunInterrupted('start-up');
   }
 
@@ -286,11 +355,12 @@ export async function runWorld(worldName: string, cfg: EmuConfig, opts: RunOptio
 
   // Watchdog: workers must leave their loops within watchdogMs of the stop signal.
   let watchdogFired = false;
-  const timer = setTimeout(() => { watchdogFired = true; void pool.destroy(); }, cfg.watchdogMs);
+  const timer = setTimeout(() => { watchdogFired = true; void wp.close(); }, cfg.watchdogMs);
   const summaries = await allDone;
   clearTimeout(timer);
   opts.signal?.removeEventListener('abort', onAbort);
-  await pool.destroy();
+  // A failed run closes a shared pool too: its threads may be in any state.
+  if (shared === undefined || firstError !== null || watchdogFired) await wp.close();
 
   if (firstError !== null && !watchdogFired) throw firstError;
   if (watchdogFired) {
