@@ -8,8 +8,8 @@
  * new as worker.js (a later `tsc` alone makes it stale, and then the modules are loaded one by
  * one as before). A module that reads a file next to itself (`new URL('./x.json',
  * import.meta.url)`) keeps its own location: `import.meta.url` is rewritten, per module, to that
- * module's compiled file relative to the bundle. User modules (`--steering FILE`, worlds given
- * as paths) are still imported at run time.
+ * module's compiled file relative to the bundle (`import.meta.filename` and `dirname` to its
+ * path). User modules (`--steering FILE`, worlds given as paths) are still imported at run time.
  */
 import { build } from 'esbuild';
 import { readFile } from 'node:fs/promises';
@@ -27,9 +27,14 @@ const ownUrl = {
   setup(b) {
     b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, async (args) => {
       const src = await readFile(args.path, 'utf8');
-      if (!src.includes('import.meta.url')) return undefined;
+      if (!src.includes('import.meta.')) return undefined;
       const rel = relative(outDir, args.path).split('\\').join('/');
-      return { contents: src.replaceAll('import.meta.url', `new URL(${JSON.stringify(rel)}, import.meta.url).href`), loader: 'js' };
+      const url = `new URL(${JSON.stringify(rel)}, import.meta.url)`;
+      const contents = src
+        .replaceAll('import.meta.url', `${url}.href`)
+        .replaceAll('import.meta.filename', `__homaEmuFileURLToPath(${url})`)
+        .replaceAll('import.meta.dirname', `__homaEmuDirname(__homaEmuFileURLToPath(${url}))`);
+      return { contents, loader: 'js' };
     });
   },
 };
@@ -45,5 +50,8 @@ await build({
   logLevel: 'warning',
   plugins: [ownUrl],
   // CommonJS dependencies (hdr-histogram-js) call require(): give the ES bundle one.
-  banner: { js: "import { createRequire as __homaEmuCreateRequire } from 'node:module'; const require = __homaEmuCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __homaEmuCreateRequire } from 'node:module'; const require = __homaEmuCreateRequire(import.meta.url);\n"
+      + "import { fileURLToPath as __homaEmuFileURLToPath } from 'node:url'; import { dirname as __homaEmuDirname } from 'node:path';",
+  },
 });

@@ -6,7 +6,10 @@
  * life cycle and error propagation — drives the warm-up / measure / stop phases, and gathers
  * results. It always shuts down: when the measured window ends, when the world says it is done,
  * when a worker throws (the error names the core), on an abort signal (SIGINT), and through a
- * watchdog that terminates workers that do not stop in time.
+ * watchdog that terminates workers that do not stop in time. Start-up (issue 11 item 7): the
+ * workers load the worker as one bundled file when there is a fresh one (`workerEntry`), and a
+ * `WorkerPool` lets several runs of one cluster (the base-RTT probe, then the run) share their
+ * threads, so the cluster starts once.
  */
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
