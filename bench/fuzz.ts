@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     const what = Object.entries(o.partial).filter(([k]) => !['seed', 'warmupMs', 'tickUsecs', 'baseRttUsecs'].includes(k)).map(([k, v]) => `${k}=${String(v)}`).join(' ');
     if (o.violations.length === 0) {
       const b = o.rpcs!;
-      process.stdout.write(`seed ${seed} ok: RPCs sent ${b.sent}, completed ${b.completed}, aborted ${b.aborted}, outstanding ${b.outstanding}, refused ${b.refused} (${what})\n`);
+      process.stdout.write(`seed ${seed} ok: RPCs sent ${b.sent}, completed ${b.completed}, aborted ${b.aborted}, outstanding ${b.outstandingStart} at the start and ${b.outstanding} at the end, refused ${b.refused} (${what})\n`);
       continue;
     }
     failed++;

@@ -4,7 +4,8 @@
  * digest), short-message RTT percentiles, where the cores went, hand-off latencies, the lock
  * table, pacer, grants, canaries and fidelity. The slowdown denominator needs a base RTT: given
  * (`--base-rtt-usecs`) or measured by a short unloaded run of the same cluster first (one
- * 100-byte RPC in flight per client host), as cperf's old `--unloaded` baseline did. The CLI's
+ * 100-byte RPC in flight per client host), as cperf's old `--unloaded` baseline did; the probe
+ * and the run share their worker threads, so a large cluster starts once. The CLI's
  * `run` prints this object; `--json` writes it whole.
  */
 import type { MetricName } from '../homa/metrics.js';
@@ -18,8 +19,8 @@ import { computeDigest, type Digest } from '../metrics/digest.js';
 import { cdfPoints, mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
 import { lockRows, type LockRow } from '../metrics/locks.js';
 import { parseStalls, type StallSpec } from '../cpu/faults.js';
-import type { RunOptions } from '../run/orchestrator.js';
-import { runWorld } from './worlds.js';
+import type { RunOptions, WorkerPool } from '../run/orchestrator.js';
+import { openWorkerPool, runWorld } from './worlds.js';
 import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
 import { M, NUM_METRICS } from '../homa/metrics.js';
 import type { RawMetricsSource } from '../metrics/homa-metrics.js';
@@ -35,7 +36,7 @@ export interface HomaCollected {
   leaks: Record<string, number>;
   cpNode?: {
     workload: { name: string; meanBytes: number };
-    clients: Array<{ host: number; port: number; sent: number; completed: number; bytesOut: number; bytesIn: number; lagNs: number; maxLagNs: number; outstanding: number; mismatches: number; errors: Record<string, number>; refused: number; overwritten: number }>;
+    clients: Array<{ host: number; port: number; sent: number; completed: number; bytesOut: number; bytesIn: number; lagNs: number; maxLagNs: number; outstanding: number; outstandingStart?: number; mismatches: number; errors: Record<string, number>; refused: number; overwritten: number }>;
     servers: Array<{ host: number; port: number; requests: number; bytesIn: number; bytesOut: number }>;
     rtts: { lengths: ArrayLike<number>; rttNs: ArrayLike<number>; hosts?: ArrayLike<number> };
     rttHist: string;
@@ -66,9 +67,12 @@ export interface EmulateResult {
   overload: { maxLagUs: number; lagFraction: number; outstanding: number };
   /**
    * Client RPCs of the window: issued, completed byte-exact, mismatched, aborted (an error after
-   * the RPC was created), still outstanding at the end; and sends refused at once (no RPC made).
+   * the RPC was created), still outstanding at the end and at the start of the window; and sends
+   * refused at once (no RPC made). sent - completed - mismatched - aborted = outstanding -
+   * outstandingStart exactly: every change is counted on the clock of the core that makes it,
+   * and with --clock virtual the window starts at one emulated instant on every core.
    */
-  rpcs: { sent: number; completed: number; mismatched: number; aborted: number; outstanding: number; refused: number };
+  rpcs: { sent: number; completed: number; mismatched: number; aborted: number; outstanding: number; outstandingStart: number; refused: number };
   cores: CoreRow[];
   busiest: string | null;
   handoff: {
@@ -141,7 +145,7 @@ export async function measureBaseRttUs(cfg: EmuConfig, opts: RunOptions = {}): P
     serviceUsecs: 0, warmupMs: virtual ? 0.1 : 500, durationMs: virtual ? 2 : 700, stall: '', lossRate: 0,
     baseRttUsecs: 1, maxWallS: 0, ttEvents: 0,
   } as Record<string, unknown>);
-  const raw = await runWorld('homa', probe, { signal: opts.signal, onStarting: opts.onStarting, onProgress: opts.onProgress }).catch((e: unknown) => {
+  const raw = await runWorld('homa', probe, { signal: opts.signal, onStarting: opts.onStarting, onProgress: opts.onProgress, pool: opts.pool }).catch((e: unknown) => {
     throw e instanceof RunInterrupted ? new RunInterrupted('base-RTT probe') : e;
   });
   if (raw.interrupted) throw new RunInterrupted('base-RTT probe');
@@ -163,11 +167,25 @@ export interface EmulateOptions extends RunOptions {
 
 export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promise<EmulateResult> {
   const given = cfg.baseRttUsecs > 0;
-  if (!given) opts.onStage?.('base-rtt');
-  const baseRttUs = given ? cfg.baseRttUsecs : await measureBaseRttUs(cfg, opts);
-  opts.onStage?.('run');
-  if (opts.signal?.aborted === true) throw new RunInterrupted('base-RTT probe');
-  const raw = await runWorld('homa', cfg, opts);
+  // The base-RTT probe and the run share their worker threads: the cluster starts once.
+  const own: WorkerPool | undefined = given || opts.pool !== undefined ? undefined : await openWorkerPool('homa', cfg);
+  const pool = opts.pool ?? own;
+  let baseRttUs = cfg.baseRttUsecs;
+  let raw: Awaited<ReturnType<typeof runWorld>>;
+  try {
+    if (!given) {
+      opts.onStage?.('base-rtt');
+      baseRttUs = await measureBaseRttUs(cfg, { ...opts, pool });
+    }
+    opts.onStage?.('run');
+    if (opts.signal?.aborted === true) throw new RunInterrupted('base-RTT probe');
+    raw = await runWorld('homa', cfg, { ...opts, pool });
+  } catch (e) {
+    // Not awaited: threads interrupted while starting are closed once they have started.
+    if (own !== undefined) void own.close();
+    throw e;
+  }
+  if (own !== undefined) await own.close();
   const c = raw.worldResult as HomaCollected;
   const cp = c.cpNode;
   const virtual = cfg.clock === 'virtual';
@@ -259,6 +277,7 @@ export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promis
       mismatched: clients.reduce((a, x) => a + x.mismatches, 0),
       aborted: clients.reduce((a, x) => a + Object.values(x.errors).reduce((s, v) => s + v, 0) - x.refused, 0),
       outstanding: clients.reduce((a, x) => a + x.outstanding, 0),
+      outstandingStart: clients.reduce((a, x) => a + (x.outstandingStart ?? 0), 0),
       refused: clients.reduce((a, x) => a + x.refused, 0),
     },
     cores,

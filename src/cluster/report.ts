@@ -94,6 +94,9 @@ export function formatReport(r: EmulateResult): string {
   out.push(`Canaries: ${can.length === 0 ? 'none' : can.map(([k, v]) => `${k} ${fmtRate(v)}`).join(', ')}`);
   const a = r.accounting;
   out.push(`Accounting: packets sent ${a.sent} = received ${a.received} + dropped ${a.dropped}: ${a.networkBalanced ? 'ok' : 'NOT BALANCED'}; payload mismatches ${a.mismatches}; slots unaccounted ${Object.values(a.leaks).reduce((x, y) => x + Math.abs(y), 0)}`);
+  const rp = r.rpcs;
+  const rpBalance = rp.sent - rp.completed - rp.mismatched - rp.aborted - (rp.outstanding - rp.outstandingStart);
+  out.push(`RPCs of the window: outstanding at its start ${rp.outstandingStart} + sent ${rp.sent} - completed ${rp.completed} - mismatched ${rp.mismatched} - aborted ${rp.aborted} = outstanding at its end ${rp.outstanding}: ${rpBalance === 0 ? 'ok' : `OFF BY ${-rpBalance}`}${rp.refused > 0 ? `; ${rp.refused} sends refused at once` : ''}`);
   // Fidelity warnings were printed with the header; the rest close the report.
   for (const w of r.warnings) if (!r.fidelity.warnings.includes(w.message)) out.push(`WARNING: ${w.message}`);
   return out.join('\n');

@@ -77,10 +77,25 @@ export interface World {
   collect(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, measuredNs: number, perCore: readonly unknown[]): unknown;
 }
 
+/**
+ * Worlds already in this thread's code, by their module's URL: a one-file worker bundle that
+ * includes worlds registers them here, so a task naming one of those URLs uses the bundled copy
+ * (importing the module file as well would load a second copy of every module it shares with the
+ * worker, each with its own module state).
+ */
+const preloaded = new Map<string, World>();
+
+/** Registers `world` as the one the module at `moduleUrl` exports (see `preloaded`). */
+export function preloadWorld(moduleUrl: string, world: World): void {
+  preloaded.set(moduleUrl, world);
+}
+
 /** Imports the world a compiled module exports as `world` (a file URL or an absolute path). */
 export async function importWorld(moduleUrl: string): Promise<World> {
   const url = moduleUrl.startsWith('file:') ? moduleUrl : isAbsolute(moduleUrl) ? pathToFileURL(moduleUrl).href : null;
   if (url === null) throw new Error(`world module ${moduleUrl}: expected a file URL or an absolute path`);
+  const known = preloaded.get(url);
+  if (known !== undefined) return known;
   const mod = (await import(url)) as { world?: World };
   if (mod.world === undefined) throw new Error(`world module ${moduleUrl} does not export 'world'`);
   return mod.world;

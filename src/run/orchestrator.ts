@@ -6,7 +6,10 @@
  * life cycle and error propagation — drives the warm-up / measure / stop phases, and gathers
  * results. It always shuts down: when the measured window ends, when the world says it is done,
  * when a worker throws (the error names the core), on an abort signal (SIGINT), and through a
- * watchdog that terminates workers that do not stop in time.
+ * watchdog that terminates workers that do not stop in time. Start-up: the workers load the
+ * file the world names (`WorldRef.workerUrl`: the built-in worlds' one-file bundle, made by
+ * `npm run build`, when it is fresh), and a `WorkerPool` lets several runs of one cluster (the
+ * base-RTT probe, then the run) share their threads, so the cluster starts once.
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
@@ -43,6 +46,12 @@ export interface RunOptions {
   onStarting?: (ready: number, total: number) => void;
   /** Called once every worker is ready, just before warm-up starts (for start-up timing). */
   onReady?: () => void;
+  /**
+   * Worker threads to run on, from `openWorkerPool` (same world and worker count), kept open after
+   * the run so a second run (the main run after the base-RTT probe) finds its threads started and
+   * their modules loaded. Without it the run starts its own threads and closes them at the end.
+   */
+  pool?: WorkerPool;
 }
 
 export interface RawRun {
@@ -116,6 +125,56 @@ export interface WorldRef {
   readonly name: string;
   readonly world: World;
   readonly url: string;
+  /** The file the worker threads load (default: the compiled src/cpu/worker.js and its modules). */
+  readonly workerUrl?: string;
+}
+
+/** The plain worker module (each module loaded one by one). */
+export function plainWorkerUrl(): string {
+  return compiledUrl(import.meta.url, '../cpu/worker.js').href;
+}
+
+/**
+ * Worker threads that outlive one run: each run submits one long task per thread, and a thread
+ * that finished its task takes the next run's. `close()` ends them (idempotent).
+ */
+export class WorkerPool {
+  readonly piscina: Piscina;
+  private closing: Promise<void> | null = null;
+
+  constructor(readonly worldUrl: string, readonly totalWorkers: number, workerUrl = plainWorkerUrl()) {
+    this.piscina = new Piscina({
+      filename: workerUrl,
+      // Workers are spawned as tasks are submitted (by a run, in batches), not all in this
+      // constructor, so the main thread keeps handling signals while a large cluster starts.
+      minThreads: 1,
+      maxThreads: totalWorkers,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+      atomics: 'disabled',
+    });
+  }
+
+  get closed(): boolean {
+    return this.closing !== null;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.piscina.destroy();
+    return this.closing;
+  }
+
+  /** Closes once `p` settles (threads still loading modules are not terminated: that can crash V8). */
+  closeAfter(p: Promise<unknown>): Promise<void> {
+    this.closing ??= p.then(() => this.piscina.destroy(), () => this.piscina.destroy());
+    return this.closing;
+  }
+}
+
+/** Worker threads for several runs of world `ref` with `cfg`'s cluster (close them when done). */
+export function openWorkerPoolFor(ref: WorldRef, cfg: EmuConfig): WorkerPool {
+  const { totalWorkers } = buildLayout(cfg, ref.world);
+  return new WorkerPool(ref.url, totalWorkers, ref.workerUrl);
 }
 
 export async function runWorldModule(ref: WorldRef, cfg: EmuConfig, opts: RunOptions = {}): Promise<RawRun> {
@@ -133,16 +192,13 @@ export async function runWorldModule(ref: WorldRef, cfg: EmuConfig, opts: RunOpt
   world.init(cfg, sab, subLayout(desc, 'world'));
   const hostCpus = availableParallelism();
 
-  const pool = new Piscina({
-    filename: compiledUrl(import.meta.url, '../cpu/worker.js').href,
-    // Workers are spawned as tasks are submitted (below, in batches), not all in this constructor,
-    // so the main thread keeps handling signals while a large cluster starts.
-    minThreads: 1,
-    maxThreads: totalWorkers,
-    concurrentTasksPerWorker: 1,
-    idleTimeout: 60_000,
-    atomics: 'disabled',
-  });
+  const shared = opts.pool;
+  if (shared !== undefined && (shared.worldUrl !== worldUrl || shared.totalWorkers !== totalWorkers || shared.closed)) {
+    throw new Error(`runWorld: the worker pool given is for ${shared.totalWorkers} workers of world ${shared.worldUrl}${shared.closed ? ' and closed' : ''}, `
+      + `this run needs ${totalWorkers} of ${worldUrl}`);
+  }
+  const wp = shared ?? new WorkerPool(worldUrl, totalWorkers, ref.workerUrl);
+  const pool = wp.piscina;
 
   const stopAll = (): void => {
     if (Atomics.load(ctl, Ctl.PHASE) !== Phase.STOP) {
@@ -206,7 +262,7 @@ export async function runWorldModule(ref: WorldRef, cfg: EmuConfig, opts: RunOpt
     // the STOP phase and leave; the pool is closed behind them (terminating a worker that is
     // loading modules can crash V8, so they are not terminated).
     opts.signal?.removeEventListener('abort', onAbort);
-    void allDone.then(() => pool.destroy());
+    void wp.closeAfter(allDone);
     throw new RunInterrupted('start-up');
   }
 
@@ -297,11 +353,12 @@ export async function runWorldModule(ref: WorldRef, cfg: EmuConfig, opts: RunOpt
 
   // Watchdog: workers must leave their loops within watchdogMs of the stop signal.
   let watchdogFired = false;
-  const timer = setTimeout(() => { watchdogFired = true; void pool.destroy(); }, cfg.watchdogMs);
+  const timer = setTimeout(() => { watchdogFired = true; void wp.close(); }, cfg.watchdogMs);
   const summaries = await allDone;
   clearTimeout(timer);
   opts.signal?.removeEventListener('abort', onAbort);
-  await pool.destroy();
+  // A failed run closes a shared pool too: its threads may be in any state.
+  if (shared === undefined || firstError !== null || watchdogFired) await wp.close();
 
   if (firstError !== null && !watchdogFired) throw firstError;
   if (watchdogFired) {

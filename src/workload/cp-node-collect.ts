@@ -21,7 +21,14 @@ export interface CpClientPortResult {
   bytesIn: number;
   lagNs: number;
   maxLagNs: number;
+  /** RPCs sent and not yet completed or aborted at the end of the run (the shared count). */
   outstanding: number;
+  /**
+   * ... at the start of the measured window (virtual time: at the warm-up instant of the emulated
+   * clock; wall time: each core's part when it noticed the measure phase). The window's
+   * sent - completed - mismatches - aborted equals outstanding - outstandingStart exactly.
+   */
+  outstandingStart: number;
   mismatches: number;
   errors: Record<string, number>;
   /** Sends refused at once (counted in `errors`, not in `sent`). */
@@ -69,7 +76,7 @@ export function collectCpNode(spec: CpNodeSpec | undefined, cores: ReadonlyArray
       let e = clientMap.get(key);
       if (e === undefined) {
         e = { res: { host: t.host, port: t.port, sent: 0, completed: 0, bytesOut: 0, bytesIn: 0, lagNs: 0, maxLagNs: 0,
-          outstanding: 0, mismatches: 0, errors: {}, refused: 0, overwritten: 0 }, parts: [] };
+          outstanding: 0, outstandingStart: 0, mismatches: 0, errors: {}, refused: 0, overwritten: 0 }, parts: [] };
         clientMap.set(key, e);
       }
       const r = e.res;
@@ -86,6 +93,10 @@ export function collectCpNode(spec: CpNodeSpec | undefined, cores: ReadonlyArray
       }
       if (t.rttHist !== '') hists.push(t.rttHist);
       e.parts.push(t);
+    }
+    for (const p of c.ports ?? []) {
+      const e = clientMap.get(`${p.host}:${p.port}`);
+      if (e !== undefined) e.res.outstandingStart += p.outstandingStart;
     }
     for (const s of c.servers) {
       const key = `${s.host}:${s.port}`;

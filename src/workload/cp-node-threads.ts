@@ -78,6 +78,12 @@ export interface CpServerThreadData {
 export interface CpNodeCoreData {
   clients: CpClientThreadData[];
   servers: CpServerThreadData[];
+  /**
+   * Per client port with threads on this core: what this core's threads had added to the port's
+   * outstanding count (sends minus completions and aborts) before the measured window began on
+   * its clock. Summed over cores, the port's outstanding RPCs at the window start.
+   */
+  ports: Array<{ host: number; port: number; outstandingStart: number }>;
 }
 
 /** Response-side results of one thread that completes RPCs (a receiver, or a sender with no receivers). */
@@ -146,6 +152,17 @@ class Recorder {
 class ClientPort {
   readonly cap: number;
   readonly oneWay: boolean;
+  /**
+   * What this core's threads added to the shared outstanding count since the run began (+1 per
+   * send, -1 per completion, abort or refused send), and its value when the measured window
+   * began on this core's clock: each change is counted by the core that makes it, in the same
+   * unit of work as the sent / completed / error counter it goes with, so the window's balance
+   * is exact (see CpNodeCoreApps.reset).
+   */
+  delta = 0;
+  deltaAtStart = 0;
+  /** The port number (cp_node's client ports start at CP_CLIENT_FIRST_PORT). */
+  readonly portNumber: number;
   /** The sender's thread (its index on this host) and global core. */
   private readonly senderT: number;
   private readonly senderGcore: number;
@@ -155,6 +172,7 @@ class ClientPort {
     this.oneWay = spec.oneWay;
     this.senderT = hm.threadIndex(sender.t);
     this.senderGcore = hm.host * hm.cores + sender.core;
+    this.portNumber = sender.port;
   }
 
   /**
@@ -172,6 +190,7 @@ class ClientPort {
   /** One RPC of the port is finished: release its place under the cap and wake a sleeping sender. */
   release(): void {
     Atomics.sub(this.outstanding, this.outIdx, 1);
+    this.delta--;
     const hm = this.hm;
     if (Atomics.load(this.senderWaiting, this.outIdx) !== 0 && Atomics.exchange(this.senderWaiting, this.outIdx, 0) === 1) {
       wakeThread(hm, this.senderT, this.senderGcore);
@@ -297,6 +316,7 @@ export class CpNodeSender implements AppThread, PayloadSource {
     const len = this.workload.sample(this.rngLen);
     // Take the place under the cap before sending, so a fast response cannot make the count negative.
     Atomics.add(port.outstanding, port.outIdx, 1);
+    port.delta++;
     const g = homaSendRequest(hm, port.sockG, this.dstHosts[d]!, this.dstPorts[d]!, len, this, now);
     sched.started(now);
     if (sched.lagNs > this.maxLagNs) this.maxLagNs = sched.lagNs;
@@ -460,6 +480,7 @@ export class CpNodeCoreApps {
   readonly senders: CpNodeSender[] = [];
   readonly receivers: CpNodeReceiver[] = [];
   readonly servers: CpNodeServer[] = [];
+  private readonly ports: ClientPort[] = [];
 
   /**
    * Builds the threads `plan` puts on (hm.host, hm.core) — and, when threads may migrate on
@@ -487,6 +508,7 @@ export class CpNodeCoreApps {
         const sender = plan.find((x) => x.kind === 'sender' && x.host === hm.host && x.portIndex === a.portIndex)!;
         p = new ClientPort(hm, sockG, outstanding, senderWaiting, outstandingIndex(hm.host, a.portIndex), sender, spec);
         ports.set(a.port, p);
+        this.ports.push(p);
       }
       return p;
     };
@@ -501,8 +523,13 @@ export class CpNodeCoreApps {
     return [...this.senders, ...this.receivers, ...this.servers];
   }
 
-  /** The measured window starts: forget every counter and sample. */
+  /**
+   * The measured window starts (virtual time: this core's clock reached the warm-up instant, the
+   * same emulated instant on every core): forget every counter and sample, and remember what
+   * this core had added to each port's outstanding count so far (the window-start outstanding).
+   */
   reset(): void {
+    for (const p of this.ports) p.deltaAtStart = p.delta;
     for (const s of this.senders) s.reset();
     for (const r of this.receivers) r.reset();
     for (const s of this.servers) s.reset();
@@ -512,6 +539,7 @@ export class CpNodeCoreApps {
     return {
       clients: [...this.senders.map((s) => s.data()), ...this.receivers.map((r) => r.data())],
       servers: this.servers.map((s) => s.data()),
+      ports: this.ports.map((p) => ({ host: p.hm.host, port: p.portNumber, outstandingStart: p.deltaAtStart })),
     };
   }
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
-import { runWorld } from '../../src/cluster/worlds.js';
+import { openWorkerPool, runWorld, workerEntry } from '../../src/cluster/worlds.js';
+import { WorkerPool } from '../../src/run/orchestrator.js';
+import { emulate } from '../../src/cluster/emulate.js';
 import { RunInterrupted } from '../../src/run/interrupt.js';
 import { compiledUrl } from '../../src/util/paths.js';
 
@@ -76,3 +78,64 @@ describe('runWorld with --clock virtual', () => {
   });
 });
 
+
+describe('start-up: the worker bundle and worker threads shared between runs', () => {
+  it('the built-in worlds load the one-file bundle; a world given as a path, or HOMA_EMU_WORKER_BUNDLE=0, the modules one by one', async () => {
+    expect(workerEntry()).toEqual({ url: expect.stringMatching(/\/dist\/src\/cluster\/worker\.bundle\.js$/) as unknown, bundled: true });
+    const pool = await openWorkerPool(faulty, cfg({}));
+    expect(pool.piscina.options.filename).toMatch(/\/dist\/src\/cpu\/worker\.js$/);
+    await pool.close();
+    const old = process.env['HOMA_EMU_WORKER_BUNDLE'];
+    process.env['HOMA_EMU_WORKER_BUNDLE'] = '0';
+    try {
+      expect(workerEntry().bundled).toBe(false);
+    } finally {
+      if (old === undefined) delete process.env['HOMA_EMU_WORKER_BUNDLE']; else process.env['HOMA_EMU_WORKER_BUNDLE'] = old;
+    }
+  });
+
+  it('two runs on one pool run on the same threads; the pool stays open until closed', async () => {
+    const c = cfg({ workload: 'none', durationMs: 100 });
+    const pool = await openWorkerPool(faulty, c);
+    try {
+      const first = await runWorld(faulty, c, { pool });
+      expect(first.summaries.map((s) => s.globalCore)).toEqual([0, 1, 2]);
+      const threads = new Set(pool.piscina.threads);
+      expect(threads.size).toBe(3);
+      expect(pool.closed).toBe(false);
+      const second = await runWorld(faulty, c, { pool });
+      expect(second.summaries.map((s) => s.globalCore)).toEqual([0, 1, 2]);
+      expect((second.worldResult as number[]).every((n) => n > 0)).toBe(true);
+      expect(new Set(pool.piscina.threads)).toEqual(threads);
+    } finally {
+      await pool.close();
+    }
+    expect(pool.closed).toBe(true);
+  });
+
+  it('a pool of another size, or a closed one, is refused; a failed run closes the pool it was given', async () => {
+    const pool = new WorkerPool(faulty, 2);
+    await expect(runWorld(faulty, cfg({ workload: 'none' }), { pool })).rejects.toThrow(/pool given is for 2 workers .* needs 3/);
+    await pool.close();
+    const pool3 = await openWorkerPool(faulty, cfg({}));
+    await expect(runWorld(faulty, cfg({ workload: 'throw', seed: 2, durationMs: 60_000 }), { pool: pool3 })).rejects.toThrow(/core 2 .* failed/);
+    expect(pool3.closed).toBe(true);
+    await expect(runWorld(faulty, cfg({ workload: 'none' }), { pool: pool3 })).rejects.toThrow(/and closed/);
+  });
+
+  it('emulate measures the base RTT and runs on the threads it is given (the probe does not start a second cluster)', async () => {
+    const c = resolveConfig({ hosts: 2, cores: 1, warmupMs: 0.05, durationMs: 0.2, gbps: 0.5, baseRttUsecs: 0 });
+    const pool = await openWorkerPool('homa', c);
+    try {
+      const stages: string[] = [];
+      const r = await emulate(c, { pool, onStage: (s) => stages.push(s) });
+      expect(stages).toEqual(['base-rtt', 'run']);
+      expect(r.header.baseRttSource).toBe('measured');
+      expect(r.header.baseRttUs).toBeGreaterThan(5);
+      expect(pool.piscina.threads).toHaveLength(3);
+      expect(pool.closed).toBe(false);
+    } finally {
+      await pool.close();
+    }
+  }, 120_000);
+});

@@ -44,13 +44,13 @@ describe('fault campaign', () => {
     const ok = {
       accounting: { mismatches: 0, leaks: { rpcs: 0 }, networkBalanced: true, sent: 10, received: 8, dropped: 2 },
       canaries: { client_error_ETIMEDOUT: 1 },
-      rpcs: { sent: 10, completed: 6, mismatched: 0, aborted: 1, outstanding: 3, refused: 0 },
+      rpcs: { sent: 10, completed: 7, mismatched: 0, aborted: 1, outstanding: 3, outstandingStart: 1, refused: 0 },
     } as unknown as EmulateResult;
     expect(checkRunInvariants(ok, cfg)).toEqual([]);
     const broken = {
       accounting: { mismatches: 2, leaks: { rpcs: 1 }, networkBalanced: false, sent: 10, received: 7, dropped: 2 },
       canaries: { client_error_EINVAL: 1 },
-      rpcs: { sent: 10, completed: 6, mismatched: 0, aborted: 1, outstanding: 2, refused: 0 },
+      rpcs: { sent: 10, completed: 6, mismatched: 0, aborted: 1, outstanding: 2, outstandingStart: 0, refused: 0 },
     } as unknown as EmulateResult;
     const v = checkRunInvariants(broken, cfg);
     expect(v).toHaveLength(5);
@@ -58,9 +58,13 @@ describe('fault campaign', () => {
     expect(v.join('\n')).toMatch(/packets: sent 10 != received 7 \+ dropped 2/);
     expect(v.join('\n')).toMatch(/slot leak: rpcs 1/);
     expect(v.join('\n')).toMatch(/unexpected reason EINVAL/);
-    expect(v.join('\n')).toMatch(/RPCs: sent 10 - completed 6 - mismatched 0 - aborted 1 - outstanding 2 = 1, expected 0/);
-    // Below the boundary slack (client-max x hosts) is a violation too.
-    const lost = { ...ok, rpcs: { ...ok.rpcs, outstanding: 3 + 21 } } as unknown as EmulateResult;
-    expect(checkRunInvariants(lost, cfg)).toHaveLength(1);
+    expect(v.join('\n')).toMatch(/RPCs: sent 10 - completed 6 - mismatched 0 - aborted 1 - \(outstanding 2 - outstanding at the window start 0\) = 1, expected 0/);
+    // No slack at the measure boundary: one RPC either way is a violation, and so is a negative start.
+    for (const d of [-1, 1]) {
+      const off = { ...ok, rpcs: { ...ok.rpcs, outstanding: 3 + d } } as unknown as EmulateResult;
+      expect(checkRunInvariants(off, cfg)).toHaveLength(1);
+    }
+    const negative = { ...ok, rpcs: { ...ok.rpcs, outstanding: 1, outstandingStart: -1 } } as unknown as EmulateResult;
+    expect(checkRunInvariants(negative, cfg).join('\n')).toMatch(/outstanding at the window start: -1 < 0/);
   });
 });
