@@ -8,6 +8,7 @@
  * and the run share their worker threads, so a large cluster starts once. The CLI's
  * `run` prints this object; `--json` writes it whole.
  */
+import { parseGroPolicy } from '../policy/gro-policy.js';
 import type { MetricName } from '../homa/metrics.js';
 import { readTimetraceData, type TimetraceData } from '../metrics/trace-files.js';
 import type { EmuConfig } from '../config/config.js';
@@ -294,7 +295,8 @@ export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promis
       ...throttleStats(c),
     },
     gro: {
-      steering: cfg.steering === '' ? `from --gro-policy ${cfg.groPolicy}` : cfg.steering,
+      // The policy in force: the one --steering names, or the one --gro-policy's mask selects.
+      steering: cfg.steering === '' ? `${parseGroPolicy(cfg.groPolicy).steering} (from --gro-policy ${cfg.groPolicy})` : cfg.steering,
       groBatches: total(c, 'gro_batches'),
       packetsPerBatch: total(c, 'gro_batches') > 0 ? total(c, 'gro_batch_packets') / total(c, 'gro_batches') : 0,
       dataBypasses: total(c, 'gro_data_bypasses'), grantBypasses: total(c, 'gro_grant_bypasses'),
