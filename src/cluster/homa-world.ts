@@ -241,6 +241,7 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
           steeringStats.reset();
         },
         onStop(): HomaCoreData {
+          hm.tt?.publish(); // the main thread reads the ring after the run
           hm.metrics[hm.mrow + M.gen2_rotations] = steeringStats.gen2Rotations;
           hm.metrics[hm.mrow + M.gen3_handoffs] = steeringStats.gen3Handoffs;
           hm.metrics[hm.mrow + M.gen3_alt_handoffs] = steeringStats.gen3AltHandoffs;

@@ -2,7 +2,8 @@
  * Per-core time traces in the manner of HomaModule's timetrace (`--tt DIR`): each core owns a
  * fixed ring of events, each a timestamp, a format id and four 32-bit arguments, recorded on
  * the hot path with plain stores into preallocated typed arrays (no allocation, no clock read:
- * the caller passes the `now` it already has). The ring keeps the newest `capacity` events.
+ * the caller passes the `now` it already has; the position is published to shared memory only
+ * when the writer stops, `publish`). The ring keeps the newest `capacity` events.
  * The arrays may be views of a SharedArrayBuffer (`timetraceLayout`), so the main thread reads
  * every core's ring after the run. At the end, `formatTimetrace` writes one file per host in
  * the text that HomaModule's util/ttprint.py prints and util/tthoma.py reads:
@@ -184,8 +185,9 @@ export class TimeTrace {
   readonly words: Int32Array;
   /** [0]: next slot; [1]: 1 once the ring has wrapped. */
   readonly state: Int32Array;
-  /** The next slot, kept by the (only) writer in a plain field; `state[0]` publishes it. */
+  /** The next slot and whether the ring wrapped, kept by the (only) writer in plain fields; `publish` stores them in `state`. */
   private head: number;
+  private wrapped: boolean;
 
   constructor(capacity: number, views?: { times: Float64Array; words: Int32Array; state: Int32Array }) {
     checkCapacity(capacity);
@@ -195,6 +197,7 @@ export class TimeTrace {
     this.words = views?.words ?? new Int32Array(capacity * TT_WORDS);
     this.state = views?.state ?? new Int32Array(2);
     this.head = this.state[0]!;
+    this.wrapped = this.state[1] === 1;
   }
 
   /** The ring of core `core` in the columns of `timetraceLayout` (same capacity). */
@@ -208,7 +211,6 @@ export class TimeTrace {
 
   /** Records one event (hot path: no allocation, plain stores). Arguments are stored as 32-bit. */
   record(nowNs: number, fmtId: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0): void {
-    const st = this.state;
     const i = this.head;
     this.times[i] = nowNs;
     const w = i * TT_WORDS;
@@ -220,8 +222,16 @@ export class TimeTrace {
     words[w + 4] = a3;
     const next = (i + 1) & this.mask;
     this.head = next;
-    st[0] = next;
-    if (next === 0) st[1] = 1;
+    if (next === 0) this.wrapped = true;
+  }
+
+  /**
+   * Stores the writer's position in the shared state words, for readers of the shared columns
+   * (the main thread after the run): the writer calls it when it stops (and tests after writing).
+   */
+  publish(): void {
+    this.state[0] = this.head;
+    this.state[1] = this.wrapped ? 1 : 0;
   }
 
   /** A unit of work the core loop ran: [startNs, endNs] in role `role` (for --trace slices). */
@@ -240,13 +250,13 @@ export class TimeTrace {
 
   /** Events held (at most capacity). */
   get count(): number {
-    return this.state[1] === 1 ? this.capacity : this.state[0]!;
+    return this.wrapped ? this.capacity : this.head;
   }
 
   /** Calls `fn` for every event held, oldest first. */
   forEach(fn: (timeNs: number, fmtId: number, a0: number, a1: number, a2: number, a3: number) => void): void {
     const n = this.count;
-    const start = this.state[1] === 1 ? this.state[0]! : 0;
+    const start = this.wrapped ? this.head : 0;
     for (let k = 0; k < n; k++) {
       const i = (start + k) & this.mask;
       const w = i * TT_WORDS;
@@ -256,9 +266,9 @@ export class TimeTrace {
 
   /** Forgets every event (e.g. when measuring starts). */
   clear(): void {
-    this.state[0] = 0;
-    this.state[1] = 0;
     this.head = 0;
+    this.wrapped = false;
+    this.publish();
   }
 }
 

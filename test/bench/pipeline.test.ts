@@ -33,6 +33,7 @@ describe('RxHost with --tt recording', () => {
     let got = 0;
     for (let i = 0; i < 2; i++) got += host.burst(1e9 + i * 1e5);
     expect(got).toBe(2 * PIPELINE_BURST);
+    for (const c of host.cores) c.homa.tt!.publish();
     const d = readTimetraceData(host.sab, host.desc, host.cfg)!;
     expect(countEvents(d, 'gro_data')).toBe(got);
     expect(countEvents(d, 'softirq_data')).toBe(got);

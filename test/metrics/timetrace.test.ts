@@ -24,6 +24,9 @@ describe('TimeTrace ring', () => {
     const cols = (): [Float64Array, Int32Array, Int32Array] => [column(sab, desc, 'times', 'f64'), column(sab, desc, 'words', 'i32'), column(sab, desc, 'state', 'i32')];
     const writer = TimeTrace.inColumns(...cols(), 1, 8);
     writer.record(5, TT['softirq_start']!);
+    const early = TimeTrace.inColumns(...cols(), 1, 8);
+    expect(early.count).toBe(0); // not published yet: the writer keeps its position until it stops
+    writer.publish();
     const reader = TimeTrace.inColumns(...cols(), 1, 8);
     expect(reader.count).toBe(1);
     expect(TimeTrace.inColumns(...cols(), 0, 8).count).toBe(0);

@@ -17,21 +17,27 @@ import { allocate, column } from '../../src/shm/layout.js';
 const TB = { rawNsPerEmulatedNs: 1 };
 const CAP = 64;
 
-function rings(hosts: number, cores: number): { d: TimetraceData; ring: (h: number, c: number) => TimeTrace } {
+function rings(hosts: number, cores: number): { d: TimetraceData; ring: (h: number, c: number) => TimeTrace; publish: () => void } {
   const desc = timetraceLayout(hosts * cores, CAP);
   const sab = allocate(desc);
   const times = column(sab, desc, 'times', 'f64');
   const words = column(sab, desc, 'words', 'i32');
   const state = column(sab, desc, 'state', 'i32');
-  return {
-    d: { hosts, coresPerHost: cores, capacity: CAP, times, words, state },
-    ring: (h, c) => TimeTrace.inColumns(times, words, state, h * cores + c, CAP),
+  // One writer per core (a writer keeps its position to itself until it publishes it).
+  const writers = new Map<number, TimeTrace>();
+  const ring = (h: number, c: number): TimeTrace => {
+    const g = h * cores + c;
+    let w = writers.get(g);
+    if (w === undefined) { w = TimeTrace.inColumns(times, words, state, g, CAP); writers.set(g, w); }
+    return w;
   };
+  const d: TimetraceData = { hosts, coresPerHost: cores, capacity: CAP, times, words, state };
+  return { d, ring, publish: () => { for (const w of writers.values()) w.publish(); } };
 }
 
 describe('chromeTraceOf', () => {
   it('draws GRO -> SoftIRQ -> app arrows across cores, and lock waits nested in their unit', () => {
-    const { d, ring } = rings(1, 3);
+    const { d, ring, publish } = rings(1, 3);
     const id = 7;
     ring(0, 2).record(1000, TT_GRO_DATA, hostAddr(1), id, 0, 6);
     ring(0, 2).unit(1000, 1400, Role.NAPI);
@@ -42,6 +48,7 @@ describe('chromeTraceOf', () => {
     ring(0, 0).record(3300, TT['lock_wait_end_socket']!, 0, 0, 0, 0);
     ring(0, 0).record(3500, TT_WAIT_FOUND_HANDOFF, id, 1, 4000, 0);
     ring(0, 0).unit(3000, 3600.5, Role.APP);
+    publish();
     const t = chromeTraceOf(d, { timeBase: TB, windowUs: 0, trigger: 'end' });
     expect(checkChromeTrace(t)).toEqual([]);
     const starts = t.traceEvents.filter((e) => e.ph === 's');
@@ -58,7 +65,7 @@ describe('chromeTraceOf', () => {
 
 describe('the window', () => {
   it('ends at the slowest short RPC with --tt-trigger slowest-short, and keeps --tt-window-us before it', () => {
-    const { d, ring } = rings(2, 1);
+    const { d, ring, publish } = rings(2, 1);
     // Host 0: RPC 2 (100 B) takes 10 us, RPC 4 (100 B) 30 us, RPC 6 (100000 B) 90 us: 4 is the slowest short one.
     const r = ring(0, 0);
     r.record(0, TT_SENDMSG_REQUEST, hostAddr(1), 4000, 2, 100);
@@ -68,6 +75,7 @@ describe('the window', () => {
     r.record(35000, TT_RECVMSG_DONE, 100, 4, 0, 0);
     r.record(96000, TT_RECVMSG_DONE, 100, 6, 0, 0);
     ring(1, 0).record(50000, TT['softirq_start']!, 0, 0, 0, 0);
+    publish();
     expect(slowestShortRpc(d, TB)).toEqual({ host: 0, id: 4, rttNs: 30000, endNs: 35000 });
     // 26 us before 35 us: from 9 us on (the sends at 0, 5 and 6 us fall out, as does RPC 6's return at 96 us).
     const files = timetraceFiles(d, { timeBase: TB, windowUs: 26, trigger: 'slowest-short', cpuKhz: 2_000_000 });
