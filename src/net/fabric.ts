@@ -21,6 +21,7 @@
  * limit and the depth statistics count is the number of packets waiting (not the one being
  * serialised).
  */
+import { Rng } from '../util/rng.js';
 import { usToWallNs, type EmuConfig } from '../config/config.js';
 import { Role, type CoreAccount, type KernelContext } from '../cpu/context.js';
 import type { Doorbells } from '../shm/doorbell.js';
@@ -54,31 +55,8 @@ export interface FabricOptions {
   txBudget?: number;
 }
 
-/**
- * The switch's random loss: xorshift32 seeded from `seed` through a mixing step. One draw per
- * packet reaching the switch, in the fabric's (deterministic) processing order.
- */
-export class LossRng {
-  private state: number;
-
-  constructor(seed: number) {
-    let z = (seed + 0x9e3779b9) | 0;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-    z ^= z >>> 16;
-    this.state = z === 0 ? 1 : z >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    let x = this.state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.state = x >>> 0;
-    return this.state / 4294967296;
-  }
-}
+/** Stream id of the switch's loss draws in `Rng.derive(seed, LOSS_STREAM)` (the fabric's only random stream). */
+export const LOSS_STREAM = 0x4c4f5353;
 
 export class Fabric implements KernelContext {
   readonly role = Role.KTHREAD;
@@ -100,7 +78,7 @@ export class Fabric implements KernelContext {
   private readonly rss: Rss;
   private readonly portCtr: Float64Array;
   private readonly fabCtr: Float64Array;
-  private readonly loss: LossRng;
+  private readonly loss: Rng;
   private readonly lossRate: number;
   private readonly queueLimit: number;
   /** Serialisation ns of one byte = serNumer / linkMbps (numerator kept apart for exactness). */
@@ -179,7 +157,7 @@ export class Fabric implements KernelContext {
     this.rss = new Rss(hosts, this.channels, cfg.rss);
     this.portCtr = column(sab, desc, 'portCtr', 'f64');
     this.fabCtr = column(sab, desc, 'fabricCtr', 'f64');
-    this.loss = new LossRng(cfg.seed);
+    this.loss = Rng.derive(cfg.seed, LOSS_STREAM);
     this.lossRate = cfg.lossRate;
     this.queueLimit = cfg.switchQueuePkts;
     this.serNumer = 8000 * cfg.dilation;
@@ -446,7 +424,7 @@ export class Fabric implements KernelContext {
       throw new Error(`fabric: packet slot ${slot} from host ${s} has src ${src}, dst ${d}, priority ${prio}: `
         + `hosts must be in [0, ${this.hosts - 1}], priority in [0, ${NUM_PRIORITIES - 1}]`);
     }
-    if (this.lossRate > 0 && this.loss.next() < this.lossRate) {
+    if (this.lossRate > 0 && this.loss.nextFloat() < this.lossRate) {
       this.drop(d, DropReason.LOSS, slot);
       return;
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Role } from '../../src/cpu/context.js';
-import { LossRng, fabricCoreSetup } from '../../src/net/fabric.js';
+import { LOSS_STREAM, fabricCoreSetup } from '../../src/net/fabric.js';
+import { Rng } from '../../src/util/rng.js';
 import { readNetStats, setChannelOwners } from '../../src/net/netdev.js';
 import type { CoreEnv } from '../../src/cpu/world.js';
 import { H } from '../../src/wire/packet.js';
@@ -234,12 +235,12 @@ describe('Fabric loss', () => {
     const n = new NetHarness({ channels: 1, lossRate: 0.1, seed: 7 });
     for (let i = 0; i < N; i++) n.send(0, { dst: 1, wireBytes: 200 }, 0);
     n.runUntilIdle(0, 5000);
-    const rng = new LossRng(7);
+    const rng = Rng.derive(7, LOSS_STREAM);
     let expected = 0;
-    for (let i = 0; i < N; i++) if (rng.next() < 0.1) expected++;
+    for (let i = 0; i < N; i++) if (rng.nextFloat() < 0.1) expected++;
     const st = expectBalanced(n, 10_000_000);
     expect(st.totals.drops.loss).toBe(expected);
-    expect(expected).toBe(201); // pinned for seed 7
+    expect(expected).toBe(214); // pinned for seed 7 (the run's Rng, stream LOSS_STREAM; 201 with the old xorshift32)
     expect(st.hosts[1]!.rcvdPkts).toBe(N - expected);
   });
 
@@ -290,8 +291,8 @@ describe('fabricCoreSetup / measureStart', () => {
 describe('Fabric replay on random traffic', () => {
   it('8 hosts, random sizes/priorities/times: ports never overlap, are work-conserving, strict-priority and FIFO', () => {
     const n = new NetHarness({ hosts: 8, cores: 1, channels: 1, propDelayUsecs: 1, switchQueuePkts: 1 << 20 }, { poolSlots: 8192 });
-    const rnd = new LossRng(99);
-    const pick = (k: number): number => Math.floor(rnd.next() * k);
+    const rnd = new Rng(99);
+    const pick = (k: number): number => rnd.nextBelow(k);
     interface Rec { port: number; src: number; prio: number; arrive: number; start: number; end: number; order: number }
     const recs: Rec[] = [];
     let order = 0;
