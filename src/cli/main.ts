@@ -29,7 +29,6 @@ import {
 } from '../cluster/outputs.js';
 import { RunInterrupted } from '../run/interrupt.js';
 import { formatReport } from '../cluster/report.js';
-import { formatDigestData, formatRtts, formatShortCdf } from '../metrics/cperf-files.js';
 import { ProgressLine, phaseName } from './progress.js';
 import type { EmuConfig } from '../config/config.js';
 import { checkPolicyModules, withAbsolutePolicyPaths } from '../policy/registry.js';

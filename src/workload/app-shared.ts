@@ -4,7 +4,7 @@
  * response length, and how a server burns its service time (in slices, so that NAPI and SoftIRQ
  * on its core get their turn between them, as interrupts preempt a real thread).
  */
-import type { Homa } from '../homa/syscalls.js';
+import { BPAGE_BYTES, msgInByteAddr, rpcId, type Homa } from '../homa/syscalls.js';
 
 /** cp_node --one-way: servers reply with at most this many bytes. */
 export const ONE_WAY_BYTES = 100;
@@ -34,4 +34,20 @@ export function burnServiceSlice(hm: Homa, now: number, untilNs: number, sliceNs
 /** Byte `off` of the echo pattern of client host `host`, RPC id `id`. */
 export function patternByte(host: number, id: number, off: number): number {
   return (Math.imul(off, 31) + (off >>> 8) * 7 + Math.imul(id, 13) + host * 101) & 255;
+}
+
+/**
+ * Whether the first `len` bytes of client RPC g's response are the echo pattern of (this host,
+ * its id): a response is verified byte for byte, a page at a time.
+ */
+export function matchesPattern(hm: Homa, g: number, len: number): boolean {
+  const host = hm.host;
+  const id = rpcId(hm, g);
+  const u8 = hm.u8;
+  for (let off = 0; off < len; off += BPAGE_BYTES) {
+    const n = len - off < BPAGE_BYTES ? len - off : BPAGE_BYTES;
+    const base = msgInByteAddr(hm, g, off);
+    for (let i = 0; i < n; i++) if (u8[base + i] !== patternByte(host, id, off + i)) return false;
+  }
+  return true;
 }

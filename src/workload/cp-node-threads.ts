@@ -23,15 +23,14 @@ import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitState } from '../policy/wait.js';
 import { PlacementMode } from '../policy/placement.js';
 import {
-  BPAGE_BYTES, LINE, HOMA_ERR_NAMES, type Homa, type PayloadSource, RecvState, WakeSeat, homaRpcDone,
-  homaSendRequest, sockLookup, msgInByteAddr, msgInLength, msgOutLength, rpcError, rpcId, rpcStartNs,
-  threadWakeWords, wakeThread,
+  LINE, HOMA_ERR_NAMES, type Homa, type PayloadSource, RecvState, WakeSeat, homaRpcDone, homaSendRequest, sockLookup,
+  msgInByteAddr, msgInLength, msgOutLength, rpcError, rpcId, rpcStartNs, threadWakeWords, wakeThread,
 } from '../homa/syscalls.js';
 import { recvOrWait } from './recv-wait.js';
 import { CP_NODE_RTTS_PER_PORT, RttSamples } from '../metrics/digest.js';
 import { encodeHistogram, newHistogram, recordNs, type Histogram } from '../metrics/histo.js';
 import { parseWorkload, type Workload } from './dist.js';
-import { ONE_WAY_BYTES, patternByte } from './app-shared.js';
+import { ONE_WAY_BYTES, matchesPattern, patternByte } from './app-shared.js';
 import { ServerLoop } from './server-loop.js';
 import { recvNextNs } from './recv-wait.js';
 import { PoissonSchedule, portRate } from './poisson.js';
@@ -224,16 +223,7 @@ class ClientPort {
   private verify(g: number, reqLen: number, respLen: number): boolean {
     const hm = this.hm;
     const expect = this.oneWay ? Math.min(reqLen, ONE_WAY_BYTES) : reqLen;
-    if (respLen !== expect) return false;
-    const host = hm.host;
-    const id = rpcId(hm, g);
-    const u8 = hm.u8;
-    for (let off = 0; off < respLen; off += BPAGE_BYTES) {
-      const n = respLen - off < BPAGE_BYTES ? respLen - off : BPAGE_BYTES;
-      const base = msgInByteAddr(hm, g, off);
-      for (let i = 0; i < n; i++) if (u8[base + i] !== patternByte(host, id, off + i)) return false;
-    }
-    return true;
+    return respLen === expect && matchesPattern(hm, g, respLen);
   }
 }
 

@@ -16,12 +16,12 @@ import { UserError } from '../config/errors.js';
 import { AppState, type AppThread } from '../cpu/context.js';
 import { WaitState } from '../policy/wait.js';
 import {
-  BPAGE_BYTES, HOMA_MAX_MESSAGE_LENGTH, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, AppResult, APP_RESULT_FIELDS,
-  HOMA_ERR_NAMES, type Homa, type PayloadSource, RecvState, homaRpcDone, homaSendRequest, sockLookup, msgInByteAddr,
-  msgInLength, rpcError, rpcId, rpcPeer, rpcStartNs, threadWakeWords,
+  HOMA_MAX_MESSAGE_LENGTH, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, LINE, AppResult, APP_RESULT_FIELDS, HOMA_ERR_NAMES,
+  type Homa, type PayloadSource, RecvState, homaRpcDone, homaSendRequest, sockLookup, msgInByteAddr, msgInLength,
+  rpcError, rpcId, rpcPeer, rpcStartNs, threadWakeWords,
 } from '../homa/syscalls.js';
 import { recvNextNs, recvOrWait } from './recv-wait.js';
-import { ONE_WAY_BYTES, patternByte } from './app-shared.js';
+import { ONE_WAY_BYTES, matchesPattern, patternByte } from './app-shared.js';
 import { ServerLoop } from './server-loop.js';
 
 /** One echo client thread: sends `lengths` (in order; again and again if `loop`) to (dstHost, dstPort). */
@@ -270,16 +270,7 @@ export class EchoClient implements AppThread, PayloadSource {
     const hm = this.hm;
     const len = msgInLength(hm, g);
     const expect = this.expectedResponse;
-    if (expect >= 0 && len !== expect) return false;
-    const host = hm.host;
-    const id = rpcId(hm, g);
-    const u8 = hm.u8;
-    for (let off = 0; off < len; off += BPAGE_BYTES) {
-      const n = len - off < BPAGE_BYTES ? len - off : BPAGE_BYTES;
-      const base = msgInByteAddr(hm, g, off);
-      for (let i = 0; i < n; i++) if (u8[base + i] !== patternByte(host, id, off + i)) return false;
-    }
-    return true;
+    return (expect < 0 || len === expect) && matchesPattern(hm, g, len);
   }
 
   /** Called once when a finite client has sent every request (the world ends the run with it). */
