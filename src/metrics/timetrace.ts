@@ -16,6 +16,7 @@
  */
 import { LayoutBuilder, type LayoutDesc } from '../shm/layout.js';
 import { toEmulatedNs, type TimeBase } from './emu-time.js';
+import { hostIp } from '../net/rss.js';
 
 /** Int32 words per event: format id and four arguments. */
 export const TT_WORDS = 5;
@@ -140,10 +141,8 @@ export function lockWaitIds(classes: readonly string[]): Int32Array {
   return Int32Array.from(classes, (c) => TT[`lock_wait_begin_${c}`] ?? -1);
 }
 
-/** The IPv4 address homa-emu prints for a host (10.0.0.(host+1)), as a 32-bit number. */
-export function hostAddr(host: number): number {
-  return ((10 << 24) | (host + 1)) >>> 0;
-}
+/** The IPv4 address homa-emu prints for a host (10.0.0.(host+1)): the address the NIC's RSS hashes. */
+export const hostAddr: (host: number) => number = hostIp;
 
 /** printf of one format with four 32-bit arguments (%d signed, %u unsigned, %x / %0Nx hex, %%). */
 export function formatEvent(fmtId: number, a0: number, a1: number, a2: number, a3: number): string {
