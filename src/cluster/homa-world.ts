@@ -22,7 +22,6 @@ import type { CoreEnv, CoreSetup, World } from '../cpu/world.js';
 import { Ctl } from '../cpu/control.js';
 import { nowNs, nowNsInto } from '../shm/clock.js';
 import { CACHE_LINE_BYTES, column, subLayout, type ColumnDesc, type LayoutDesc } from '../shm/layout.js';
-import { encodeHistogram } from '../metrics/histo.js';
 import { TimeTrace, lockWaitIds, timetraceLayout } from '../metrics/timetrace.js';
 import {
   CpNodeCoreApps, collectCpNode, cpNodeAppsSpec, cpNodeLayout, planCpNode,
@@ -252,8 +251,8 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
           return {
             cpNode: cp.data(),
             handoff: {
-              groToSoftirq: h.groToSoftirq.totalCount > 0 ? encodeHistogram(h.groToSoftirq) : '',
-              softirqToApp: h.softirqToApp.totalCount > 0 ? encodeHistogram(h.softirqToApp) : '',
+              groToSoftirq: h.groToSoftirq.encode(),
+              softirqToApp: h.softirqToApp.encode(),
             },
           };
         },

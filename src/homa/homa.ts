@@ -36,17 +36,16 @@ import {
   type HomaColumnOf, type HomaSizes,
 } from './layout.js';
 import { NUM_METRICS } from './metrics.js';
-import { newHistogram, type Histogram } from '../metrics/histo.js';
-import { LatencyTally } from './latency.js';
+import { LatencyTally } from '../metrics/tally.js';
 import type { TimeTrace } from '../metrics/timetrace.js';
 
 /** Stream id of the wake-up placement draws in `Rng.derive(seed, host, core, id)`. */
 const PLACEMENT_STREAM = 0x57414b45;
 
-/** One core's hand-off latency histograms (emulated ns), allocated once at setup. */
+/** One core's hand-off latency tallies (emulated ns), allocated once at setup. */
 export interface HandoffHistograms {
-  groToSoftirq: Histogram;
-  softirqToApp: Histogram;
+  readonly groToSoftirq: LatencyTally;
+  readonly softirqToApp: LatencyTally;
 }
 
 /** What Homa needs from a NIC (src/net's `Nic` has these). */
@@ -221,8 +220,6 @@ export class Homa {
   readonly rHandoffNs: Float64Array;
   /** This core's hand-off latency histograms (each read flushes its tally into it first). */
   readonly handoff: HandoffHistograms;
-  /** Where the data path records hand-off latencies (src/homa/latency.ts: cheap, flushed on read). */
-  readonly handoffTally: { readonly groToSoftirq: LatencyTally; readonly softirqToApp: LatencyTally };
   readonly appResults: Float64Array;
 
   readonly off: OffloadState;
@@ -392,16 +389,7 @@ export class Homa {
     this.metrics = f64('metrics');
     this.mrow = this.gcore * NUM_METRICS;
     this.rHandoffNs = f64('rpc.handoffNs');
-    const g2s = newHistogram();
-    const s2a = newHistogram();
-    const g2sTally = new LatencyTally(g2s);
-    const s2aTally = new LatencyTally(s2a);
-    this.handoffTally = { groToSoftirq: g2sTally, softirqToApp: s2aTally };
-    // Readers get the histograms with every tallied value in them.
-    this.handoff = {
-      get groToSoftirq(): Histogram { g2sTally.flush(); return g2s; },
-      get softirqToApp(): Histogram { s2aTally.flush(); return s2a; },
-    };
+    this.handoff = { groToSoftirq: new LatencyTally(), softirqToApp: new LatencyTally() };
     this.appResults = f64('app.results');
     this.off = new OffloadState(sab, subLayout(desc, `off.${host}`));
     this.softirqRings = [];

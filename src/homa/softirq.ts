@@ -16,7 +16,7 @@ import type { Homa } from './homa.js';
 import { M } from './metrics.js';
 import { dispatchPkts } from './incoming.js';
 import { ns32Diff, ns32 } from '../shm/clock.js';
-import type { LatencyTally } from './latency.js';
+import type { LatencyTally } from '../metrics/tally.js';
 
 const HW = HEADER_WORDS;
 /** DATA of messages shorter than this is dispatched in pass 1 (the kernel's 1400). */
@@ -114,7 +114,7 @@ export class SoftirqContext implements KernelContext {
     const vc = hm.vc;
     let pkts = 0;
     const hdr = hm.pktHdr;
-    const tally = hm.handoffTally.groToSoftirq;
+    const tally = hm.handoff.groToSoftirq;
     const dilation = hm.cfg.dilation;
     if (hm.tt !== null) hm.tt.record(hm.stamp(now), TT_CTR_SOFTIRQ_BACKLOG, ring.size(), 0, 0, 0);
     if (vc.virtual) {

@@ -205,7 +205,7 @@ function recvOnce(hm: Homa, rs: RecvState, now: number): number {
   }
   // A hand-off picked up (from the thread's interest or the ready list): SoftIRQ->app latency.
   // (Rounded here so that a Smi, not a boxed double, is passed on.)
-  hm.handoffTally.softirqToApp.record(Math.round((now - hm.rHandoffNs[g]!) / hm.cfg.dilation));
+  hm.handoff.softirqToApp.record(Math.round((now - hm.rHandoffNs[g]!) / hm.cfg.dilation));
   if (hm.rError[g] !== 0) {
     flagsSetClear(hm.rFlags, g, RpcFlag.DELIVERED, RpcFlag.PKTS_READY);
     hm.locks.unlock(lk);

@@ -1,38 +1,52 @@
 /**
- * Latency histograms (hdr-histogram-js). Each worker records into its own histograms (per client
- * thread for RTTs, per core for hand-off latencies), allocated at start with a fixed range so
- * recording never allocates; at stop each worker encodes them (compressed base64) into its
- * summary, and the main thread decodes and merges them. Values are nanoseconds (already divided
- * by the time dilation where the caller wants emulated time).
+ * Latency histograms on the main thread (hdr-histogram-js). The workers do not load the library:
+ * they count values in `LatencyTally`s (src/metrics/tally.ts) at the indexes a histogram from
+ * `newHistogram()` uses and send them as short strings; here those are turned into histograms
+ * (`mergeEncoded`: same count at every index, same total, min and max as recording every value
+ * directly) for percentiles and CDFs. Values are nanoseconds of emulated time.
  */
 import * as hdr from 'hdr-histogram-js';
-
-/** 1 ns .. 100 s, 3 significant digits. */
-const LOWEST_NS = 1;
-const HIGHEST_NS = 100e9;
+import { TALLY_HIGHEST_NS, TALLY_LOWEST_NS, decodeTally, tallyIndex, tallyIndexValue, tallyValue } from './tally.js';
 
 export type Histogram = hdr.Histogram;
 
+/** 1 ns .. 100 s, 3 significant digits (the index scheme tally.ts reproduces). */
 export function newHistogram(): Histogram {
-  return hdr.build({ bitBucketSize: 32, autoResize: false, lowestDiscernibleValue: LOWEST_NS, highestTrackableValue: HIGHEST_NS, numberOfSignificantValueDigits: 3 });
+  return hdr.build({ bitBucketSize: 32, autoResize: false, lowestDiscernibleValue: TALLY_LOWEST_NS, highestTrackableValue: TALLY_HIGHEST_NS, numberOfSignificantValueDigits: 3 });
 }
 
-/** Records `ns`, clamped into the histogram's range (never throws on the hot path). */
+/** Records `ns`, clamped into the histogram's range (never throws). */
 export function recordNs(h: Histogram, ns: number): void {
-  h.recordValue(ns < LOWEST_NS ? LOWEST_NS : ns > HIGHEST_NS ? HIGHEST_NS : Math.round(ns));
+  h.recordValue(tallyValue(ns));
 }
 
-export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+/**
+ * Adds one tally encoding into `h`: each index's count at the lowest value of the index (the
+ * tally's minimum for the index that holds it), and the maximum as itself, so min, max, total
+ * and every index's count are those of recording each value directly.
+ */
+export function addTally(h: Histogram, text: string): void {
+  const d = decodeTally(text);
+  if (d === null) return;
+  const maxI = tallyIndex(d.maxV);
+  for (let k = 0; k < d.index.length; k++) {
+    const i = d.index[k]!;
+    let c = d.count[k]!;
+    if (i === maxI) {
+      h.recordValueWithCount(d.maxV, 1);
+      c--;
+    }
+    if (c > 0) {
+      const base = tallyIndexValue(i);
+      h.recordValueWithCount(base < d.minV ? d.minV : base, c);
+    }
+  }
 }
 
-/** Decodes and adds every encoded histogram into one. */
+/** One histogram holding every tally encoding given ('' entries are empty tallies). */
 export function mergeEncoded(encoded: readonly string[]): Histogram {
   const total = newHistogram();
-  for (const e of encoded) {
-    if (e === '') continue;
-    total.add(hdr.decodeFromCompressedBase64(e));
-  }
+  for (const e of encoded) addTally(total, e);
   return total;
 }
 

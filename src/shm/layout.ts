@@ -86,13 +86,38 @@ export class LayoutBuilder {
 
 /** Returns the sub-layout of every column named `prefix.*`, with offsets relative to the buffer. */
 export function subLayout(desc: LayoutDesc, prefix: string): LayoutDesc {
-  const columns: Record<string, ColumnDesc> = {};
-  const p = `${prefix}.`;
+  const sub = prefixIndex(desc).get(prefix);
+  if (sub === undefined) throw new Error(`layout: no columns under '${prefix}'`);
+  return sub;
+}
+
+/**
+ * Every dotted prefix of `desc`'s column names with the columns under it, built on the first
+ * `subLayout` of `desc` and kept while `desc` lives. A worker takes dozens of sub-layouts of one
+ * layout whose column count grows with the cluster: scanning every column per call made start-up
+ * quadratic in the number of cores.
+ */
+const prefixIndexes = new WeakMap<LayoutDesc, Map<string, LayoutDesc>>();
+
+function prefixIndex(desc: LayoutDesc): Map<string, LayoutDesc> {
+  let m = prefixIndexes.get(desc);
+  if (m !== undefined) return m;
+  const groups = new Map<string, Record<string, ColumnDesc>>();
   for (const [name, c] of Object.entries(desc.columns)) {
-    if (name.startsWith(p)) columns[name.slice(p.length)] = c;
+    for (let i = name.indexOf('.'); i > 0; i = name.indexOf('.', i + 1)) {
+      const p = name.slice(0, i);
+      let g = groups.get(p);
+      if (g === undefined) {
+        g = {};
+        groups.set(p, g);
+      }
+      g[name.slice(i + 1)] = c;
+    }
   }
-  if (Object.keys(columns).length === 0) throw new Error(`layout: no columns under '${prefix}'`);
-  return { byteLength: desc.byteLength, columns };
+  m = new Map();
+  for (const [p, columns] of groups) m.set(p, { byteLength: desc.byteLength, columns });
+  prefixIndexes.set(desc, m);
+  return m;
 }
 
 /** Maps one column of `desc` onto `sab`. */

@@ -6,7 +6,7 @@
  */
 import { HOMA_ERR_NAMES } from '../homa/syscalls.js';
 import { CP_NODE_RTTS_PER_PORT } from '../metrics/digest.js';
-import { encodeHistogram, mergeEncoded } from '../metrics/histo.js';
+import { mergeTallies } from '../metrics/tally.js';
 import { parseWorkload } from './dist.js';
 import { CP_CLIENT_FIRST_PORT, outstandingIndex, type CpNodeSpec } from './cp-node-plan.js';
 import type { CpClientThreadData, CpNodeCoreData } from './cp-node-threads.js';
@@ -134,7 +134,7 @@ export function collectCpNode(spec: CpNodeSpec | undefined, cores: ReadonlyArray
     clients: clients.map((c) => c.res),
     servers: [...serverMap.values()].sort(byHostPort),
     rtts: { lengths, rttNs, hosts },
-    rttHist: hists.length > 0 ? encodeHistogram(mergeEncoded(hists)) : '',
+    rttHist: mergeTallies(hists),
     handoff,
   };
 }

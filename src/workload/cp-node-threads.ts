@@ -28,7 +28,7 @@ import {
 } from '../homa/syscalls.js';
 import { recvOrWait } from './recv-wait.js';
 import { CP_NODE_RTTS_PER_PORT, RttSamples } from '../metrics/digest.js';
-import { encodeHistogram, newHistogram, recordNs, type Histogram } from '../metrics/histo.js';
+import { LatencyTally } from '../metrics/tally.js';
 import { parseWorkload, type Workload } from './dist.js';
 import { ONE_WAY_BYTES, matchesPattern, patternByte } from './app-shared.js';
 import { ServerLoop } from './server-loop.js';
@@ -95,7 +95,7 @@ class Recorder {
   samples = new RttSamples(CP_NODE_RTTS_PER_PORT);
   /** Completion time of each sample (same index as in `samples`). */
   doneNs = new Float64Array(this.samples.lengths.length);
-  readonly hist: Histogram = newHistogram();
+  readonly hist = new LatencyTally();
 
   record(respLen: number, reqLen: number, rttNs: number, now: number): void {
     const s = this.samples;
@@ -107,7 +107,7 @@ class Recorder {
       this.doneNs = d;
     }
     this.doneNs[i] = now;
-    recordNs(this.hist, rttNs);
+    this.hist.record(rttNs);
     this.completed++;
     this.bytesIn += respLen;
     this.bytesOut += reqLen;
@@ -143,7 +143,7 @@ class Recorder {
     d.mismatches = this.mismatches;
     for (let e = 1; e < this.errors.length; e++) d.errors[e] = this.errors[e]!;
     d.overwritten = s.overwritten;
-    d.rttHist = encodeHistogram(this.hist);
+    d.rttHist = this.hist.encode();
   }
 }
 
