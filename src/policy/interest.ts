@@ -11,7 +11,6 @@
 
 import type { OffloadState } from './offload.js';
 import type { ThreadChoicePolicy } from './types.js';
-
 import { isThreadChoiceName, type ThreadChoiceName } from '../config/policy-names.js';
 
 export { THREAD_CHOICE_NAMES, isThreadChoiceName, type ThreadChoiceName } from '../config/policy-names.js';

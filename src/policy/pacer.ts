@@ -16,11 +16,9 @@
  */
 
 import type { PacerCheck, PacerPolicy } from './types.js';
-
-export type { PacerCheck, PacerPolicy } from './types.js';
-
 import type { PacerName } from '../config/policy-names.js';
 
+export type { PacerCheck, PacerPolicy } from './types.js';
 export { PACER_NAMES, isPacerName, type PacerName } from '../config/policy-names.js';
 export const DEFAULT_PACER: PacerName = 'nic-short';
 
