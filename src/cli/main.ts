@@ -31,12 +31,12 @@ import { RunInterrupted } from '../run/interrupt.js';
 import { formatReport } from '../cluster/report.js';
 import { ProgressLine, phaseName } from './progress.js';
 import type { EmuConfig } from '../config/config.js';
-import { checkPolicyModules, withAbsolutePolicyPaths } from '../policy/registry.js';
+import { checkPolicyModules } from '../policy/registry.js';
 
 /** Resolves a config and loads any user policy module it names, so a bad one is exit 2 before the run. */
 async function prepareConfig(partial: Record<string, unknown>): Promise<EmuConfig> {
-  const cfg = withAbsolutePolicyPaths(resolveConfig(partial));
-  await checkPolicyModules(cfg);
+  const cfg = resolveConfig(partial);
+  await checkPolicyModules(cfg.policies);
   return cfg;
 }
 

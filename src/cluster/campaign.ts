@@ -10,7 +10,7 @@
 import { resolveConfig, type EmuConfig } from '../config/config.js';
 import { OPTION_BY_KEY } from '../config/options.js';
 import { Rng } from '../util/rng.js';
-import { STEERING_NAMES } from '../policy/steering.js';
+import { STEERING_NAMES, THREAD_CHOICE_NAMES, WAIT_MODES } from '../config/policy-names.js';
 import { emulate, type EmulateResult } from './emulate.js';
 
 export type CampaignScale = 'tiny' | 'normal';
@@ -56,9 +56,10 @@ export function campaignPartial(seed: number, scale: CampaignScale = 'tiny'): Re
     p['resendTicks'] = Math.max(1, Math.min(5, t - 1));
   }
   if (chance(rng, 0.5)) p['steering'] = pick(rng, STEERING_NAMES);
-  if (chance(rng, 0.5)) p['threadChoice'] = pick(rng, ['first', 'idle-core']);
+  if (chance(rng, 0.5)) p['threadChoice'] = pick(rng, THREAD_CHOICE_NAMES);
+  // PACER_NAMES in the order the campaign has always drawn them (another order would change what a seed runs).
   if (chance(rng, 0.5)) p['pacer'] = pick(rng, ['nic-short', 'pacer-only', 'qdisc']);
-  if (chance(rng, 0.5)) p['waitMode'] = pick(rng, ['poll-then-block', 'poll', 'block']);
+  if (chance(rng, 0.5)) p['waitMode'] = pick(rng, WAIT_MODES);
   return p;
 }
 

@@ -8,11 +8,12 @@
  * and the run share their worker threads, so a large cluster starts once. The CLI's
  * `run` prints this object; `--json` writes it whole.
  */
-import { parseGroPolicy } from '../policy/gro-policy.js';
 import type { MetricName } from '../homa/metrics.js';
 import { readTimetraceData, type TimetraceData } from '../metrics/trace-files.js';
 import type { EmuConfig } from '../config/config.js';
-import { nonDefaults, resolveConfig } from '../config/config.js';
+import { nonDefaults, optionValues, resolveConfig } from '../config/config.js';
+import { steeringInForce } from '../config/policies.js';
+import { formatWakeupPlacement } from '../config/wakeup-placement.js';
 import { busiestCore, coreRows, fidelity, virtualFidelity, workerLabel, type CoreRow, type FidelityReport } from '../metrics/cores.js';
 import { resolveCosts } from '../config/cost-profile.js';
 import { unloadedRttPath, type PathStage } from '../homa/cost-path.js';
@@ -83,6 +84,8 @@ export interface EmulateResult {
   };
   locks: LockRow[];
   pacer: {
+    /** The pacer policy in force (cfg.policies.pacer: a built-in name or a module path) and the throttle list's structure. */
+    policy: string; throttleInsert: string;
     pacerPackets: number; otherDataPackets: number; pacerShare: number; helpPackets: number; throttleListAdds: number;
     checksPerAdd: number; nicThrottled: number;
     /** Time-weighted mean and max length of the throttled list (over hosts: mean of means, max of maxes). */
@@ -95,6 +98,8 @@ export interface EmulateResult {
     gen2Rotations: number; gen3Handoffs: number; gen3AltHandoffs: number; softirqCalls: number;
   };
   threads: {
+    /** The thread choice in force (cfg.policies.threadChoice) and how app threads wait. */
+    threadChoice: string; waitMode: string;
     /** Messages handed straight to a waiting thread vs queued on the ready list (homa_rpc_handoff). */
     handoffsThreadWaiting: number; handoffsAltThread: number; readyListAdds: number;
     /** How recvmsg found its message: ready at once, while polling, after blocking (metrics.py's %). */
@@ -289,14 +294,15 @@ export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promis
     },
     locks: lockRows(raw.lockStats, raw.measuredNs, tb, (g) => workerLabel(g, raw.totalWorkers, cfg.cores, raw.hasFabric)),
     pacer: {
+      policy: cfg.policies.pacer, throttleInsert: cfg.throttleInsert,
       pacerPackets, otherDataPackets: otherData, pacerShare: pacerPackets + otherData > 0 ? pacerPackets / (pacerPackets + otherData) : 0,
       helpPackets: total(c, 'pacer_help_packets'), throttleListAdds: adds,
       checksPerAdd: adds > 0 ? total(c, 'throttle_list_checks') / adds : 0, nicThrottled: total(c, 'nic_throttled'),
       ...throttleStats(c),
     },
     gro: {
-      // The policy in force: the one --steering names, or the one --gro-policy's mask selects.
-      steering: cfg.steering === '' ? `${parseGroPolicy(cfg.groPolicy).steering} (from --gro-policy ${cfg.groPolicy})` : cfg.steering,
+      // The policy in force, as config resolution chose it (--steering, or --gro-policy's mask).
+      steering: steeringInForce(cfg.policies),
       groBatches: total(c, 'gro_batches'),
       packetsPerBatch: total(c, 'gro_batches') > 0 ? total(c, 'gro_batch_packets') / total(c, 'gro_batches') : 0,
       dataBypasses: total(c, 'gro_data_bypasses'), grantBypasses: total(c, 'gro_grant_bypasses'),
@@ -304,9 +310,10 @@ export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promis
       softirqCalls: total(c, 'softirq_calls'),
     },
     threads: {
+      threadChoice: cfg.policies.threadChoice, waitMode: cfg.waitMode,
       handoffsThreadWaiting: total(c, 'handoffs_thread_waiting'), handoffsAltThread: total(c, 'handoffs_alt_thread'),
       readyListAdds: total(c, 'ready_list_adds'), waitNone: total(c, 'wait_none'), waitFast: total(c, 'wait_fast'),
-      waitBlock: total(c, 'wait_block'), wakeupMigrations: total(c, 'wakeup_migrations'), placement: cfg.wakeupPlacement,
+      waitBlock: total(c, 'wait_block'), wakeupMigrations: total(c, 'wakeup_migrations'), placement: formatWakeupPlacement(cfg.policies.wakeupPlacement),
     },
     grants: {
       grantsPerSec: emuSec > 0 ? total(c, 'grants') / emuSec : 0, needyGrants: total(c, 'needy_grants'),
@@ -333,12 +340,12 @@ export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promis
 /** Version of the JSON report's shape (docs/json-schema.md); raised on any incompatible change. */
 export const SCHEMA_VERSION = 1;
 
-/** The JSON report of a run (`--json`): the result without its raw samples and columns, with the config. */
+/** The JSON report of a run (`--json`): the result without its raw samples and columns, with the option values (a valid --config file). */
 export function jsonReport(cfg: EmuConfig, r: EmulateResult): Record<string, unknown> {
   const { samples: _samples, detail: _detail, ...rest } = r;
   // The short-message RTTs are samples (they go to --data's _cdf.data), not a figure.
   const short = r.latency.digest.short === null ? null : { ...r.latency.digest.short, rttsUs: undefined };
-  return { schemaVersion: SCHEMA_VERSION, config: cfg, ...rest, latency: { ...rest.latency, digest: { ...rest.latency.digest, short } } };
+  return { schemaVersion: SCHEMA_VERSION, config: optionValues(cfg), ...rest, latency: { ...rest.latency, digest: { ...rest.latency.digest, short } } };
 }
 
 /** RPCs completed so far (all hosts), read live from the Homa world's per-core counters. */

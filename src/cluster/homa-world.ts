@@ -32,15 +32,14 @@ import { resetRing, ringContents } from '../shm/ring.js';
 import { Nic, fabricCoreSetup, initNet, netChannels, readNetStats, rxRingName, setChannelOwners } from '../net/index.js';
 import { OffloadState, initOffload } from '../policy/offload.js';
 import { SteeringStats } from '../policy/steering.js';
-import { effectiveSteering, getPacerPolicy, getSteeringPolicy, getThreadChoicePolicy, resolvePolicyName } from '../policy/registry.js';
+import { loadCorePolicies } from '../policy/registry.js';
 import { H, HEADER_WORDS } from '../wire/packet.js';
 import { EchoClient, EchoServer, planApps, type PlannedApp } from '../workload/echo.js';
 import {
   AppResult, APP_RESULT_FIELDS, HOMA_MAX_SOCKETS, HOMA_MAX_THREADS, MAX_BPAGES_PER_MSG, homaColumn, homaLayout, homaSizes,
   type HomaColumn,
 } from '../homa/layout.js';
-import { Homa, LOCK_CLASSES, RpcState, checkHomaOptions, homaCoreLayout, lockCounts } from '../homa/homa.js';
-import { parseGroPolicy } from '../policy/gro-policy.js';
+import { Homa, LOCK_CLASSES, RpcState, homaCoreLayout, lockCounts } from '../homa/homa.js';
 import { M, METRIC_NAMES, NUM_METRICS, sumMetrics } from '../homa/metrics.js';
 import { NapiContext } from '../homa/offload.js';
 import { PacerContext } from '../homa/pacer.js';
@@ -157,11 +156,8 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
       return { classes: [...LOCK_CLASSES], counts: lockCounts(cfg) };
     },
     layout(cfg: EmuConfig): LayoutDesc {
-      checkHomaOptions(cfg);
+      // The policy options were validated once, by resolveConfig (cfg.policies); the core layout is checked here.
       homaCoreLayout(cfg);
-      const gro = parseGroPolicy(cfg.groPolicy);
-      effectiveSteering(cfg.steering, gro);
-      resolvePolicyName('thread-choice', cfg.threadChoice);
       planHomaApps(cfg, appsOf(cfg));
       const desc = appendLayout(homaLayout(cfg), 'cp', cpNodeLayout(cfg));
       return cfg.ttEvents > 0 ? appendLayout(desc, 'tt', timetraceLayout(cfg.hosts * cfg.cores, cfg.ttEvents)) : desc;
@@ -171,7 +167,10 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
     },
     async setupCore(env: CoreEnv): Promise<HomaCoreSetup> {
       const { cfg, sab, desc, host, core } = env;
-      const hm = new Homa(cfg, sab, desc, host, core, env.locks, env.doorbells);
+      // The policies in force (cfg.policies), user modules loaded, before the handle that runs them.
+      const steeringStats = new SteeringStats();
+      const policies = await loadCorePolicies(cfg.policies, steeringStats);
+      const hm = new Homa(cfg, sab, desc, host, core, env.locks, env.doorbells, policies);
       if (cfg.ttEvents > 0) {
         hm.tt = TimeTrace.inColumns(column(sab, desc, 'tt.times', 'f64'), column(sab, desc, 'tt.words', 'i32'),
           column(sab, desc, 'tt.state', 'i32'), host * cfg.cores + core, cfg.ttEvents);
@@ -187,11 +186,6 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
       } else if (env.vc !== undefined) {
         hm.vc = env.vc;
       }
-      const steeringStats = new SteeringStats();
-      hm.steering = await getSteeringPolicy(effectiveSteering(cfg.steering, hm.gro), steeringStats);
-      hm.threadChoice = await getThreadChoicePolicy(resolvePolicyName('thread-choice', cfg.threadChoice));
-      const pacer = resolvePolicyName('pacer', cfg.pacer);
-      hm.setPacer(pacer, await getPacerPolicy(pacer));
       const contexts: KernelContext[] = [new NapiContext(hm, Int32Array.from(nic.channelsOwnedBy(core))), new SoftirqContext(hm)];
       if (core === hm.layout.pacerCore) contexts.push(new PacerContext(hm));
       if (core === hm.layout.timerCore) contexts.push(new TimerContext(hm));

@@ -81,13 +81,13 @@ export function formatReport(r: EmulateResult): string {
   out.push(lockTable(r.locks.filter((l) => l.acquisitions > 0)));
 
   const p = r.pacer;
-  out.push('', `Pacer: ${fmtRate(p.pacerPackets)} DATA packets sent by the pacer, ${fmtRate(p.otherDataPackets)} by other threads (${(p.pacerShare * 100).toFixed(1)}% paced), ${fmtRate(p.helpPackets)} by GRO-side helpers; throttle list: mean length ${p.throttledMean.toFixed(2)}, max ${p.throttledMax}, non-empty ${(p.nicBacklogShare * 100).toFixed(1)}% of the time, ${fmtRate(p.throttleListAdds)} adds, ${p.checksPerAdd.toFixed(1)} checks per add; ${fmtRate(p.nicThrottled)} sends refused by the NIC backlog estimate`);
+  out.push('', `Pacer (${p.policy}, throttle insert ${p.throttleInsert}): ${fmtRate(p.pacerPackets)} DATA packets sent by the pacer, ${fmtRate(p.otherDataPackets)} by other threads (${(p.pacerShare * 100).toFixed(1)}% paced), ${fmtRate(p.helpPackets)} by GRO-side helpers; throttle list: mean length ${p.throttledMean.toFixed(2)}, max ${p.throttledMax}, non-empty ${(p.nicBacklogShare * 100).toFixed(1)}% of the time, ${fmtRate(p.throttleListAdds)} adds, ${p.checksPerAdd.toFixed(1)} checks per add; ${fmtRate(p.nicThrottled)} sends refused by the NIC backlog estimate`);
   const gr = r.gro;
   out.push(`GRO/SoftIRQ (steering ${gr.steering}): ${fmtRate(gr.groBatches)} GRO batches, ${gr.packetsPerBatch.toFixed(1)} packets per batch, bypass ${fmtRate(gr.dataBypasses)} DATA / ${fmtRate(gr.grantBypasses)} GRANT; Gen2 rotations ${fmtRate(gr.gen2Rotations)}, Gen3 hand-offs ${fmtRate(gr.gen3Handoffs)} (${fmtRate(gr.gen3AltHandoffs)} not the first candidate)`);
   const th = r.threads;
   const waits = th.waitNone + th.waitFast + th.waitBlock;
   const wpct = (x: number): string => (waits > 0 ? `${((100 * x) / waits).toFixed(1)}%` : '-');
-  out.push(`Threads: messages ready at once ${wpct(th.waitNone)}, arrived while polling ${wpct(th.waitFast)}, after blocking ${wpct(th.waitBlock)}; ${fmtRate(th.handoffsThreadWaiting)} hand-offs to waiting threads (${fmtRate(th.handoffsAltThread)} not the first), ${fmtRate(th.readyListAdds)} to the ready list; wake-up placement ${th.placement}: ${fmtRate(th.wakeupMigrations)} threads woken on another core`);
+  out.push(`Threads (thread choice ${th.threadChoice}, wait mode ${th.waitMode}): messages ready at once ${wpct(th.waitNone)}, arrived while polling ${wpct(th.waitFast)}, after blocking ${wpct(th.waitBlock)}; ${fmtRate(th.handoffsThreadWaiting)} hand-offs to waiting threads (${fmtRate(th.handoffsAltThread)} not the first), ${fmtRate(th.readyListAdds)} to the ready list; wake-up placement ${th.placement}: ${fmtRate(th.wakeupMigrations)} threads woken on another core`);
   const g = r.grants;
   out.push(`Grants: ${fmtRate(g.grantsPerSec)}/s, ${fmtRate(g.needyGrants)} needy, ${fmtRate(g.fifoGrants)} FIFO (${fmtRate(g.fifoGrantBytes)} B), ${fmtRate(g.grantChecks)} grant checks`);
   const can = Object.entries(r.canaries);

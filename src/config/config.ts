@@ -2,19 +2,23 @@
  * The validated configuration of one emulation. `resolveConfig` takes a partial object (from
  * `--config FILE`, CLI flags, or library callers), fills kernel defaults from the option table,
  * checks every value against its range (and the forms of structured strings such as
- * --unsched-cutoffs and --wakeup-placement), and returns a frozen `EmuConfig`. Everything else in
- * homa-emu (sizing of shared memory, workers, reports) is derived from this one object.
+ * --unsched-cutoffs), resolves the policy choices once into `cfg.policies` (config/policies.ts:
+ * --gro-policy, the steering in force, --thread-choice, --pacer, --wakeup-placement), and returns
+ * a frozen `EmuConfig`. Everything else in homa-emu (sizing of shared memory, workers, policies,
+ * reports) is derived from this one object; nothing downstream parses a policy option again.
  */
 import { ConfigError } from './errors.js';
 import { OPTIONS, OPTION_BY_KEY, type IdleMode, type OptionSpec } from './options.js';
-import { parseWakeupPlacement } from './wakeup-placement.js';
+import { resolvePolicies, type PolicyChoices } from './policies.js';
+import type { WaitMode } from './policy-names.js';
 import { loadCostProfile } from './cost-profile.js';
 import { parseStalls } from './stalls.js';
 
 /** Plain decimal notation (optional sign, digits, fraction, exponent): no hex, octal, binary, Infinity or blanks. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
-export interface EmuConfig {
+/** Every option's value (the option table's keys). */
+export interface EmuOptions {
   hosts: number; cores: number; channels: number; coreLayout: 'default' | 'gen3' | 'gen3-alt'; gen3SoftirqCores: string;
   pacerCore: number; timerCore: number;
   idleMode: IdleMode; idleSpinUsecs: number; parkTimeoutUsecs: number; appSliceUsecs: number;
@@ -32,7 +36,7 @@ export interface EmuConfig {
   requestAckTicks: number; reapLimit: number; deadBuffsLimit: number; flags: number;
   maxRpcsPerHost: number; bpagesPerHost: number;
   steering: string; threadChoice: string; waiterQueue: 'lifo' | 'fifo';
-  waitMode: 'poll-then-block' | 'poll' | 'block'; pacer: string; throttleInsert: 'front' | 'back' | 'heap';
+  waitMode: WaitMode; pacer: string; throttleInsert: 'front' | 'back' | 'heap';
   sockLockOnArrival: 'twice' | 'once'; wakeupPlacement: string;
   workload: string; gbps: number; clientMax: number; ports: number; portReceivers: number;
   serverPorts: number; portThreads: number; oneWay: boolean; serviceUsecs: number; roles: 'both' | 'split' | 'incast';
@@ -40,7 +44,16 @@ export interface EmuConfig {
   stall: string;
 }
 
-export type PartialConfig = { [K in keyof EmuConfig]?: EmuConfig[K] | string };
+/** The resolved configuration: every option, and the policy choices derived from them once. */
+export interface EmuConfig extends EmuOptions {
+  /** Derived by `resolveConfig` from the policy options (never an input: a `policies` key in a partial is ignored). */
+  readonly policies: PolicyChoices;
+}
+
+export type PartialConfig = { [K in keyof EmuOptions]?: EmuOptions[K] | string };
+
+/** Key of the derived field; `resolveConfig` recomputes it, so a resolved config can be spread into a partial. */
+const DERIVED_KEY = 'policies';
 
 function describe(o: OptionSpec): string {
   switch (o.kind) {
@@ -85,10 +98,23 @@ export function coerceOption(o: OptionSpec, raw: unknown): number | string | boo
   }
 }
 
-export function defaultConfig(): EmuConfig {
+/** The option table's defaults (options only; `resolveConfig()` adds the policy choices). */
+function defaultOptions(): Record<string, unknown> {
   const c: Record<string, unknown> = {};
   for (const o of OPTIONS) c[o.key] = o.def;
-  return c as unknown as EmuConfig;
+  return c;
+}
+
+/** The default configuration (every option at its default, policies resolved), frozen. */
+export function defaultConfig(): EmuConfig {
+  return resolveConfig();
+}
+
+/** The option values of `cfg` without the derived fields (what a --config file holds; the JSON report's `config`). */
+export function optionValues(cfg: EmuConfig): EmuOptions {
+  const out: Record<string, unknown> = {};
+  for (const o of OPTIONS) out[o.key] = (cfg as unknown as Record<string, unknown>)[o.key];
+  return out as unknown as EmuOptions;
 }
 
 /**
@@ -96,18 +122,18 @@ export function defaultConfig(): EmuConfig {
  * Cross-option checks (sizing limits) are done by `sizeWorld`.
  */
 export function resolveConfig(partial: Record<string, unknown> = {}): EmuConfig {
-  const c = defaultConfig() as unknown as Record<string, unknown>;
+  const c = defaultOptions();
   for (const [k, v] of Object.entries(partial)) {
-    if (v === undefined) continue;
+    if (v === undefined || k === DERIVED_KEY) continue;
     const o = OPTION_BY_KEY.get(k);
     if (o === undefined) {
       throw new ConfigError(k, `a known option (see 'homa-emu run --help')`, k);
     }
     c[k] = coerceOption(o, v);
   }
-  const cfg = c as unknown as EmuConfig;
-  checkCutoffs(cfg);
-  parseWakeupPlacement(cfg.wakeupPlacement);
+  const opts = c as unknown as EmuOptions;
+  checkCutoffs(opts);
+  const cfg: EmuConfig = { ...opts, policies: resolvePolicies(opts) };
   if (cfg.clock === 'virtual' && cfg.dilation !== 1) {
     throw new ConfigError('dilation', '1 with --clock virtual (dilation stretches wall time; use --clock wall)', cfg.dilation);
   }
@@ -126,7 +152,7 @@ export function parseCutoffs(s: string): number[] {
   return parts;
 }
 
-function checkCutoffs(cfg: EmuConfig): void {
+function checkCutoffs(cfg: EmuOptions): void {
   parseCutoffs(cfg.unschedCutoffs);
 }
 

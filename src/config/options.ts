@@ -6,6 +6,8 @@
  * all generated from this table, so a knob cannot exist in one place and not another.
  */
 
+import { STEERING_NAMES, THREAD_CHOICE_NAMES, WAIT_MODES } from './policy-names.js';
+
 export type OptionKind = 'int' | 'number' | 'enum' | 'string' | 'bool';
 
 export interface OptionSpec {
@@ -101,10 +103,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxRpcsPerHost', flag: 'max-rpcs-per-host', group: 'homa', kind: 'int', def: 4096, min: 16, max: 1 << 20, help: 'RPC slots per host (client + server)' },
   { key: 'bpagesPerHost', flag: 'bpages-per-host', group: 'homa', kind: 'int', def: 1024, min: 16, max: 1 << 20, help: 'message buffer pages (64 KiB) per host' },
   // --- policies ---
-  { key: 'steering', flag: 'steering', group: 'policy', kind: 'string', def: '', help: 'SoftIRQ steering policy (same-core, next, idle, gen2, gen3, rps-ip, rps-ports, or ./module.js); default from --gro-policy' },
-  { key: 'threadChoice', flag: 'thread-choice', group: 'policy', kind: 'string', def: 'idle-core', help: 'which waiting app thread gets a message: first, idle-core, or ./module.js' },
+  { key: 'steering', flag: 'steering', group: 'policy', kind: 'string', def: '', help: `SoftIRQ steering policy (${STEERING_NAMES.join(', ')}, or ./module.js); default from --gro-policy` },
+  { key: 'threadChoice', flag: 'thread-choice', group: 'policy', kind: 'string', def: 'idle-core', help: `which waiting app thread gets a message: ${THREAD_CHOICE_NAMES.join(', ')}, or ./module.js` },
   { key: 'waiterQueue', flag: 'waiter-queue', group: 'policy', kind: 'enum', def: 'lifo', values: ['lifo', 'fifo'], help: 'waiting threads queued at the front (kernel) or the rear' },
-  { key: 'waitMode', flag: 'wait-mode', group: 'policy', kind: 'enum', def: 'poll-then-block', values: ['poll-then-block', 'poll', 'block'], help: 'how an app thread waits for a message' },
+  { key: 'waitMode', flag: 'wait-mode', group: 'policy', kind: 'enum', def: 'poll-then-block', values: WAIT_MODES, help: 'how an app thread waits for a message' },
   { key: 'pacer', flag: 'pacer', group: 'policy', kind: 'string', def: 'nic-short', help: 'pacer-only, nic-short (any thread may send while the NIC backlog is short), qdisc, or ./module.js' },
   { key: 'throttleInsert', flag: 'throttle-insert', group: 'policy', kind: 'enum', def: 'front', values: ['front', 'back', 'heap'], help: 'throttle list: sorted insert scanning from the front (kernel), from the back, or a heap' },
   { key: 'wakeupPlacement', flag: 'wakeup-placement', group: 'policy', kind: 'string', def: 'stay', help: 'core a sleeping app thread (cp_node receiver/server) wakes on: stay, move:P (another core with probability P), least-busy, idle' },

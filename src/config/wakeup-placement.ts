@@ -1,7 +1,8 @@
 /**
  * Parsing `--wakeup-placement` (the wake-up placement policy of src/policy/placement.ts): a
  * config value, parsed when the config is resolved so a bad one fails on the main thread with
- * exit code 2, before any worker starts. Forms: `stay`, `move:P`, `least-busy`, `idle`.
+ * exit code 2, before any worker starts (config/policies.ts keeps the result in cfg.policies).
+ * Forms: `stay`, `move:P`, `least-busy`, `idle`; `formatWakeupPlacement` writes the canonical one.
  */
 import { ConfigError } from './errors.js';
 
@@ -30,4 +31,14 @@ export function parseWakeupPlacement(text: string): WakeupPlacement {
     if (Number.isFinite(x) && x >= 0 && x <= 1) return { mode: PlacementMode.MOVE, moveProb: x };
   }
   throw new ConfigError('wakeup-placement', WAKEUP_PLACEMENT_FORMS, text);
+}
+
+/** The canonical text of a parsed --wakeup-placement (what reports print): `stay`, `move:0.5`, `least-busy`, `idle`. */
+export function formatWakeupPlacement(p: WakeupPlacement): string {
+  switch (p.mode) {
+    case PlacementMode.MOVE: return `move:${p.moveProb}`;
+    case PlacementMode.LEAST_BUSY: return 'least-busy';
+    case PlacementMode.IDLE: return 'idle';
+    default: return 'stay';
+  }
 }

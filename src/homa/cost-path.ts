@@ -10,7 +10,6 @@
  */
 import type { EmuConfig } from '../config/config.js';
 import type { Costs } from '../config/cost-profile.js';
-import { parseGroPolicy } from '../policy/gro-policy.js';
 import { PktType, wireBytes } from '../wire/packet.js';
 
 export interface PathStage {
@@ -25,7 +24,7 @@ export interface PathStage {
 function oneWay(cfg: EmuConfig, c: Costs, bytes: number, request: boolean, out: PathStage[]): void {
   const sender = request ? 'client' : 'server';
   const receiver = request ? 'server' : 'client';
-  const gro = parseGroPolicy(cfg.groPolicy);
+  const gro = cfg.policies.gro;
   const ser = (wireBytes(PktType.DATA, bytes) * 8000) / cfg.linkMbps;
   out.push({ stage: 'homa_send', where: sender, ns: c.homaSend });
   if (request) out.push({ stage: 'rpc_alloc', where: sender, ns: c.rpcAlloc });

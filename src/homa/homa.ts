@@ -5,8 +5,11 @@
  * table with the id of every lock class (docs/DESIGN.md §5: client/server RPC bucket locks per socket, socket,
  * grant, throttle, peer_ack, pacer), the NIC, the host's offload state and SoftIRQ backlog
  * rings, this core's counter row, and every config knob converted once into the unit the hot
- * paths use (ns of wall time, i.e. already multiplied by `dilation`), including the parsed
- * --wakeup-placement with this core's seeded random stream. It is built at setup time
+ * paths use (ns of wall time, i.e. already multiplied by `dilation`). The policies come from
+ * config resolution (cfg.policies: GRO flags, the wake-up placement with this core's seeded
+ * random stream) and, as objects, from the caller (`CorePolicies`: the world's setupCore loads
+ * user modules first; by default the built-ins cfg.policies names): nothing is parsed here and
+ * no placeholder policy is ever installed. It is built at setup time
  * (allocation allowed there) and then only read; the protocol files are free functions taking
  * it as their first argument.
  */
@@ -18,14 +21,12 @@ import type { LockTable } from '../shm/lock.js';
 import { SlabPool } from '../shm/pool.js';
 import { MpscRing } from '../shm/ring.js';
 import { OffloadState } from '../policy/offload.js';
-import { createSteeringPolicy } from '../policy/steering.js';
-import { createThreadChoicePolicy } from '../policy/interest.js';
-import { PacerKind, createPacerPolicy, newPacerCheck, pacerKindOf } from '../policy/pacer.js';
-import { resolvePolicyName } from '../policy/registry.js';
-import { parseGroPolicy, type GroPolicy } from '../policy/gro-policy.js';
+import { PacerKind, newPacerCheck, pacerKindOf } from '../policy/pacer.js';
+import { corePolicies, type CorePolicies } from '../policy/registry.js';
+import type { GroPolicy } from '../policy/gro-policy.js';
 import type { PacerCheck, PacerPolicy, SteeringPolicy, ThreadChoicePolicy } from '../policy/types.js';
 import { hostCoreLayout, type CoreLayout } from '../policy/layout.js';
-import { parseWakeupPlacement, type WakeupPlacement } from '../policy/placement.js';
+import type { WakeupPlacement } from '../policy/placement.js';
 import { Rng } from '../util/rng.js';
 import { ConfigError } from '../config/errors.js';
 import { VClock } from '../cpu/vsync.js';
@@ -226,11 +227,11 @@ export class Homa {
   readonly softirqRings: MpscRing[];
   readonly doorbells: Doorbells | null;
   nic: NicPort | null = null;
-  /** GRO flags (gro_policy), the steering and thread-choice policies (replaceable after construction). */
+  /** GRO flags (cfg.policies.gro), the steering and thread-choice policies in force (tests may replace them). */
   gro: GroPolicy;
   steering: SteeringPolicy;
   threadChoice: ThreadChoicePolicy;
-  /** The pacer policy (set with `setPacer`; a module is loaded by the world's setupCore). */
+  /** The pacer policy in force (`setPacer` replaces it in tests; a module is loaded by the world's setupCore). */
   pacer: PacerPolicy;
   /** Scratch handed to `pacer.mayTransmit` (refilled per decision). */
   readonly pacerCheck: PacerCheck = newPacerCheck();
@@ -277,7 +278,7 @@ export class Homa {
   }
 
   constructor(cfg: EmuConfig, sab: SharedArrayBuffer, desc: LayoutDesc, host: number, core: number,
-    locks: LockTable, doorbells: Doorbells | null, fabric = false) {
+    locks: LockTable, doorbells: Doorbells | null, policies: CorePolicies = corePolicies(cfg.policies), fabric = false) {
     this.cfg = cfg;
     this.sab = sab;
     this.host = host;
@@ -309,10 +310,9 @@ export class Homa {
     this.fifoIncrement = cfg.fifoGrantIncrement;
     this.fifoIntervalNs = fifoGrantIntervalNs(cfg.linkMbps, cfg.grantFifoFraction, cfg.fifoGrantIncrement) * D;
     this.pacerFifoFraction = cfg.pacerFifoFraction;
-    checkHomaOptions(cfg);
-    this.pacerKind = pacerKindOf(cfg.pacer);
+    this.pacerKind = pacerKindOf(cfg.policies.pacer);
     this.qdisc = this.pacerKind === PacerKind.QDISC;
-    this.pacer = createPacerPolicy(this.pacerKind === PacerKind.USER ? 'nic-short' : (cfg.pacer as 'nic-short'));
+    this.pacer = policies.pacer;
     this.pacerCheck.maxBacklogNs = this.maxNicBacklogNs;
     this.pacerCheck.deferMinBytes = this.deferMinBytes;
     this.throttleBack = cfg.throttleInsert === 'back';
@@ -323,7 +323,7 @@ export class Homa {
     this.pollNs = usToWallNs(cfg, cfg.pollUsecs);
     this.sockLockOnce = cfg.sockLockOnArrival === 'once';
     this.waiterFifo = cfg.waiterQueue === 'fifo';
-    this.placement = parseWakeupPlacement(cfg.wakeupPlacement);
+    this.placement = cfg.policies.wakeupPlacement;
     this.placementRng = Rng.derive(cfg.seed, host, fabric ? cfg.cores : core, PLACEMENT_STREAM);
     this.placementScratch = new Float64Array(cfg.cores);
 
@@ -397,9 +397,9 @@ export class Homa {
       for (let c = 0; c < cfg.cores; c++) this.softirqRings.push(new MpscRing(sab, subLayout(desc, `softirq.${host * cfg.cores + c}`)));
     }
     this.doorbells = doorbells;
-    this.gro = parseGroPolicy(cfg.groPolicy);
-    this.steering = createSteeringPolicy('same-core');
-    this.threadChoice = createThreadChoicePolicy(cfg.threadChoice === 'first' ? 'first' : 'idle-core');
+    this.gro = cfg.policies.gro;
+    this.steering = policies.steering;
+    this.threadChoice = policies.threadChoice;
     for (let s = 0; s < HOMA_MAX_SOCKETS; s++) {
       const b = (host * HOMA_MAX_SOCKETS + s) * HOMA_MAX_THREADS;
       this.waiterViews.push(this.sWaiters.subarray(b, b + HOMA_MAX_THREADS));
@@ -443,17 +443,6 @@ export class Homa {
   /** Byte offset (in the SAB) of this host's page `p`. */
   pageAddr(p: number): number { return this.pagesOff + (this.host * this.pagesPerHost + p) * BPAGE_BYTES; }
   hdrBase(slot: number): number { return slot * HEADER_WORDS; }
-}
-
-/**
- * Checks the policy options the homa world reads at setup: --pacer must be a built-in name or a
- * module path (EINVALIDOPT listing the names otherwise; the module itself is loaded per core);
- * --wakeup-placement must be one of its forms (EINVALIDOPT naming them).
- * --throttle-insert front/back/heap and --pacer pacer-only/nic-short/qdisc are all implemented.
- */
-export function checkHomaOptions(cfg: EmuConfig): void {
-  resolvePolicyName('pacer', cfg.pacer);
-  parseWakeupPlacement(cfg.wakeupPlacement);
 }
 
 /**

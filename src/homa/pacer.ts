@@ -3,8 +3,8 @@
  * transmission the pacer policy refused wait on the host's throttled list in SRPT order (bytes
  * left to transmit), under the global throttle lock. --throttle-insert picks the structure:
  * 'front' (the kernel's sorted list, scanned from the head), 'back' (scanned from the tail) or
- * 'heap' (a binary min-heap in the preallocated `pacer.heap` column, each RPC's heap position
- * in rpc.thrPrev; ties go to the older message); all three give the same SRPT picks at
+ * 'heap' (util/heap.ts's indexed min-heap in the preallocated `pacer.heap` column, each RPC's
+ * heap position in rpc.thrPrev, ordered by `heapBefore`; ties go to the older message); all three give the same SRPT picks at
  * different costs (throttle_list_checks). The pacer kernel thread (`PacerContext`, role PACER,
  * on the host's last core unless --pacer-core says otherwise) runs under the pacer trylock so
  * only one instance transmits: while the list is non-empty and the NIC estimate is below the
@@ -22,6 +22,7 @@ import { LINE } from './layout.js';
 import { RpcFlag, RpcState, type Homa } from './homa.js';
 import { M } from './metrics.js';
 import { nicBacklogNs, xmitData } from './outgoing.js';
+import { heapPush, heapRemove, heapSiftUp } from '../util/heap.js';
 
 /** Picks per pacer pass (each sends at least one packet); bounds one run() call. */
 export const PACER_MAX_PICKS = 16;
@@ -50,44 +51,6 @@ function heapBefore(hm: Homa, a: number, b: number): boolean {
   return a < b;
 }
 
-/** Moves the heap entry at position i up while it goes before its parent; returns the comparisons made. */
-function heapUp(hm: Homa, base: number, i: number): number {
-  const heap = hm.pThrHeap;
-  const g = heap[base + i]!;
-  let checks = 0;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    const p = heap[base + parent]!;
-    checks++;
-    if (!heapBefore(hm, g, p)) break;
-    heap[base + i] = p;
-    hm.rThrPrev[p] = i;
-    i = parent;
-  }
-  heap[base + i] = g;
-  hm.rThrPrev[g] = i;
-  return checks;
-}
-
-/** Moves the heap entry at position i down below children that go before it (heap of `size`). */
-function heapDown(hm: Homa, base: number, i: number, size: number): void {
-  const heap = hm.pThrHeap;
-  const g = heap[base + i]!;
-  for (;;) {
-    const l = 2 * i + 1;
-    if (l >= size) break;
-    let c = l;
-    if (l + 1 < size && heapBefore(hm, heap[base + l + 1]!, heap[base + l]!)) c = l + 1;
-    const cg = heap[base + c]!;
-    if (!heapBefore(hm, cg, g)) break;
-    heap[base + i] = cg;
-    hm.rThrPrev[cg] = i;
-    i = c;
-  }
-  heap[base + i] = g;
-  hm.rThrPrev[g] = i;
-}
-
 /**
  * homa_add_to_throttled: puts RPC g on the throttled list in SRPT order (RPC lock held), under
  * the throttle lock. --throttle-insert: 'front' (the kernel) scans from the head past every
@@ -103,8 +66,7 @@ export function throttleAdd(hm: Homa, g: number): void {
   if (hm.throttleHeap) {
     const base = hm.rpcBase;
     const size = Atomics.load(hm.pThrCount, h * LINE);
-    hm.pThrHeap[base + size] = g;
-    checks = heapUp(hm, base, size);
+    checks = heapPush(hm.pThrHeap, base, hm.rThrPrev, size, g, heapBefore, hm);
     hm.pThrHead[h] = hm.pThrHeap[base]!;
     hm.rThrNext[g] = -1;
   } else {
@@ -142,17 +104,9 @@ export function throttleRemove(hm: Homa, g: number): void {
   if ((Atomics.load(hm.rFlags, g) & RpcFlag.THROTTLED) !== 0) {
     if (hm.throttleHeap) {
       const base = hm.rpcBase;
-      const size = Atomics.load(hm.pThrCount, h * LINE) - 1;
-      const i = hm.rThrPrev[g]!;
-      const last = hm.pThrHeap[base + size]!;
-      hm.pThrHeap[base + size] = -1;
-      if (i !== size) {
-        hm.pThrHeap[base + i] = last;
-        hm.rThrPrev[last] = i;
-        heapDown(hm, base, i, size);
-        heapUp(hm, base, hm.rThrPrev[last]!);
-      }
-      hm.pThrHead[h] = size > 0 ? hm.pThrHeap[base]! : -1;
+      const size = Atomics.load(hm.pThrCount, h * LINE);
+      heapRemove(hm.pThrHeap, base, hm.rThrPrev, size, g, heapBefore, hm);
+      hm.pThrHead[h] = size > 1 ? hm.pThrHeap[base]! : -1;
     } else {
       const prev = hm.rThrPrev[g]!;
       const next = hm.rThrNext[g]!;
@@ -175,7 +129,7 @@ function throttleResort(hm: Homa, g: number): void {
   if (!hm.throttleHeap) return;
   hm.locks.lock(hm.throttleLock);
   if ((Atomics.load(hm.rFlags, g) & RpcFlag.THROTTLED) !== 0) {
-    heapUp(hm, hm.rpcBase, hm.rThrPrev[g]!);
+    heapSiftUp(hm.pThrHeap, hm.rpcBase, hm.rThrPrev, hm.rThrPrev[g]!, heapBefore, hm);
     hm.pThrHead[hm.host] = hm.pThrHeap[hm.rpcBase]!;
   }
   hm.locks.unlock(hm.throttleLock);

@@ -22,6 +22,7 @@
  * serialised).
  */
 import { Rng } from '../util/rng.js';
+import { earlierThenLowerId, heapPop, heapPush } from '../util/heap.js';
 import { usToWallNs, type EmuConfig } from '../config/config.js';
 import { Role, type CoreAccount, type KernelContext } from '../cpu/context.js';
 import type { Doorbells } from '../shm/doorbell.js';
@@ -109,14 +110,18 @@ export class Fabric implements KernelContext {
   private readonly wireHead: Int32Array;
   private readonly wireTail: Int32Array;
   /**
-   * Pending switch events, a binary min-heap over (time, key): key s < hosts is the arrival of
-   * uplink s's head packet, key hosts + d the next transmission start at port d. Each uplink and
-   * each port has at most one entry, so 2 * hosts cells suffice. Ordering by key at equal times
-   * puts arrivals before starts (a packet arriving as the port frees up competes for it) and
-   * lower host numbers first: the replay is deterministic.
+   * Pending switch events, the indexed min-heap of util/heap.ts over keys ordered by (time, key):
+   * key s < hosts is the arrival of uplink s's head packet, key hosts + d the next transmission
+   * start at port d, `eventNs[key]` its time. Each uplink and each port has at most one entry
+   * at any moment (an uplink's next arrival is pushed only when its previous one was popped or
+   * its list was empty; a port's start only while `portReadyNs` is Infinity or when its previous
+   * start was popped), so the keys are unique and 2 * hosts cells suffice. Ordering by key at
+   * equal times puts arrivals before starts (a packet arriving as the port frees up competes for
+   * it) and lower host numbers first: the replay is deterministic.
    */
-  private readonly heapT: Float64Array;
-  private readonly heapK: Int32Array;
+  private readonly eventNs: Float64Array;
+  private readonly heap: Int32Array;
+  private readonly heapPos: Int32Array;
   private heapN = 0;
   /** RX rings fed during this pass (doorbells to ring). */
   private readonly touched: Uint8Array;
@@ -183,8 +188,9 @@ export class Fabric implements KernelContext {
     this.depthSinceNs = new Float64Array(hosts);
     this.wireHead = new Int32Array(hosts).fill(-1);
     this.wireTail = new Int32Array(hosts).fill(-1);
-    this.heapT = new Float64Array(2 * hosts);
-    this.heapK = new Int32Array(2 * hosts);
+    this.eventNs = new Float64Array(2 * hosts);
+    this.heap = new Int32Array(2 * hosts).fill(-1);
+    this.heapPos = new Int32Array(2 * hosts).fill(-1);
     this.touched = new Uint8Array(hosts * this.channels);
     this.touchedList = new Int32Array(hosts * this.channels);
   }
@@ -236,7 +242,7 @@ export class Fabric implements KernelContext {
 
   /** Earliest internal event (arrival, egress start, delivery), or Infinity if the fabric is empty. */
   nextEventNs(): number {
-    let t = this.heapN > 0 ? this.heapT[0]! : Infinity;
+    let t = this.heapN > 0 ? this.eventNs[this.heap[0]!]! : Infinity;
     for (let h = 0; h < this.hosts; h++) {
       const w = this.wireHead[h]!;
       if (w >= 0 && this.deliverNs[w]! < t) t = this.deliverNs[w]!;
@@ -310,6 +316,8 @@ export class Fabric implements KernelContext {
     this.queuedPkts = 0;
     this.wirePkts = 0;
     this.heapN = 0;
+    this.heap.fill(-1);
+    this.heapPos.fill(-1);
     this.fabCtr[FabricCtr.SPAN_END_NS] = now;
     this.pool.flush();
     this.stopped = true;
@@ -379,7 +387,7 @@ export class Fabric implements KernelContext {
             this.next[tail] = slot;
           } else {
             this.upHead[s] = slot;
-            this.heapPush(this.arriveSwitchNs[slot]!, s);
+            this.schedule(this.arriveSwitchNs[slot]!, s);
           }
           this.upTail[s] = slot;
         }
@@ -398,10 +406,10 @@ export class Fabric implements KernelContext {
     const hosts = this.hosts;
     let work = 0;
     while (this.heapN > 0) {
-      const t = this.heapT[0]!;
+      const k = this.heap[0]!;
+      const t = this.eventNs[k]!;
       if (t > now) break;
-      const k = this.heapK[0]!;
-      this.heapPop();
+      heapPop(this.heap, 0, this.heapPos, this.heapN--, earlierThenLowerId, this.eventNs);
       if (k < hosts) this.switchArrival(k, t);
       else this.egressStart(k - hosts, t);
       work++;
@@ -414,7 +422,7 @@ export class Fabric implements KernelContext {
     const nx = this.next[slot]!;
     this.upHead[s] = nx;
     if (nx < 0) this.upTail[s] = -1;
-    else this.heapPush(this.arriveSwitchNs[nx]!, s);
+    else this.schedule(this.arriveSwitchNs[nx]!, s);
     this.upPkts--;
     const base = slot * HEADER_WORDS;
     const d = this.hdr[base + H.DST_HOST]!;
@@ -444,7 +452,7 @@ export class Fabric implements KernelContext {
       const free = this.portFreeNs[d]!;
       const ready = free > t ? free : t;
       this.portReadyNs[d] = ready;
-      this.heapPush(ready, this.hosts + d);
+      this.schedule(ready, this.hosts + d);
     }
   }
 
@@ -464,7 +472,7 @@ export class Fabric implements KernelContext {
     this.portCtr[d * PORT_CTR_STRIDE + PortCtr.EGRESS_BUSY_NS]! += ser;
     if (this.portDepth[d]! > 0) {
       this.portReadyNs[d] = done;
-      this.heapPush(done, this.hosts + d);
+      this.schedule(done, this.hosts + d);
     } else {
       this.portReadyNs[d] = Infinity;
     }
@@ -532,44 +540,10 @@ export class Fabric implements KernelContext {
     return n;
   }
 
-  private heapPush(t: number, k: number): void {
-    const ht = this.heapT;
-    const hk = this.heapK;
-    let i = this.heapN++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const pt = ht[p]!;
-      if (pt < t || (pt === t && hk[p]! < k)) break;
-      ht[i] = pt;
-      hk[i] = hk[p]!;
-      i = p;
-    }
-    ht[i] = t;
-    hk[i] = k;
-  }
-
-  /** Removes the root. */
-  private heapPop(): void {
-    const ht = this.heapT;
-    const hk = this.heapK;
-    const n = --this.heapN;
-    if (n === 0) return;
-    const t = ht[n]!;
-    const k = hk[n]!;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      const r = c + 1;
-      if (r < n && (ht[r]! < ht[c]! || (ht[r] === ht[c] && hk[r]! < hk[c]!))) c = r;
-      const ct = ht[c]!;
-      if (t < ct || (t === ct && k < hk[c]!)) break;
-      ht[i] = ct;
-      hk[i] = hk[c]!;
-      i = c;
-    }
-    ht[i] = t;
-    hk[i] = k;
+  /** Schedules switch event `k` (not pending) at `t`. */
+  private schedule(t: number, k: number): void {
+    this.eventNs[k] = t;
+    heapPush(this.heap, 0, this.heapPos, this.heapN++, k, earlierThenLowerId, this.eventNs);
   }
 
   private depthChange(d: number, t: number, delta: number): void {

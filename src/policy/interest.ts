@@ -11,9 +11,9 @@
 
 import type { OffloadState } from './offload.js';
 import type { ThreadChoicePolicy } from './types.js';
+import { isThreadChoiceName, type ThreadChoiceName } from '../config/policy-names.js';
 
-export const THREAD_CHOICE_NAMES = ['first', 'idle-core'] as const;
-export type ThreadChoiceName = (typeof THREAD_CHOICE_NAMES)[number];
+export { THREAD_CHOICE_NAMES, isThreadChoiceName, type ThreadChoiceName } from '../config/policy-names.js';
 export type WaiterOrder = 'lifo' | 'fifo';
 
 /** Hand-off counters of one SoftIRQ core (written only by that core). */
@@ -63,10 +63,6 @@ class BuiltinThreadChoice implements ThreadChoicePolicy {
   chooseInterest(waiterCores: Int32Array, n: number, now: number, st: OffloadState, busyNs: number): number {
     return chooseInterest(waiterCores, n, now, st, busyNs, this.name, this.stats);
   }
-}
-
-export function isThreadChoiceName(value: string): value is ThreadChoiceName {
-  return (THREAD_CHOICE_NAMES as readonly string[]).includes(value);
 }
 
 /** Built-in thread choice `name` as a `ThreadChoicePolicy` (one instance per SoftIRQ core). */

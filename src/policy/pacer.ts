@@ -16,19 +16,14 @@
  */
 
 import type { PacerCheck, PacerPolicy } from './types.js';
+import type { PacerName } from '../config/policy-names.js';
 
 export type { PacerCheck, PacerPolicy } from './types.js';
-
-export const PACER_NAMES = ['pacer-only', 'nic-short', 'qdisc'] as const;
-export type PacerName = (typeof PACER_NAMES)[number];
+export { PACER_NAMES, isPacerName, type PacerName } from '../config/policy-names.js';
 export const DEFAULT_PACER: PacerName = 'nic-short';
 
 /** How the homa world applies a pacer policy (the built-in's kind; USER for a module). */
 export const PacerKind = { NIC_SHORT: 0, PACER_ONLY: 1, QDISC: 2, USER: 3 } as const;
-
-export function isPacerName(value: string): value is PacerName {
-  return (PACER_NAMES as readonly string[]).includes(value);
-}
 
 /** The kernel's old pacer with the perf #8 fix: transmit while the NIC estimate is short. */
 class NicShortPacer implements PacerPolicy {

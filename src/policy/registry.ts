@@ -1,70 +1,68 @@
 /**
- * Names of every policy a user can pick, by kind (steering, thread choice, pacer), and the
- * loading of a user's own policy module. A value given to --steering, --thread-choice or
- * --pacer is either a built-in name or a module path (it starts with '.' or '/', or ends with
- * '.js' / '.mjs'), resolved to an absolute path so every worker loads the same file. An
- * unknown name is a ConfigError (EINVALIDOPT) listing the valid names; a module that cannot be
- * loaded or does not have the right shape is a UserError with code EPOLICY saying what is
- * missing. `checkPolicyModules` loads every module a config names once on the main thread, so
- * a bad module is refused before any worker starts, and `withAbsolutePolicyPaths` rewrites the
- * config's module paths as absolute ones, so every worker loads the same file.
+ * Construction of the policy objects a core runs (steering, thread choice, pacer) from the
+ * choices config resolution made once (`cfg.policies`, src/config/policies.ts), and the loading
+ * of a user's own policy module. The names and their resolution (a built-in name, or a module
+ * path made absolute) live in src/config/policy-names.ts and are re-exported here; nothing in
+ * this file parses an option again. `corePolicies` builds the built-ins synchronously (tests,
+ * and the default of a Homa handle); `loadCorePolicies` also loads module paths. A module that
+ * cannot be loaded or does not have the right shape is a UserError with code EPOLICY saying
+ * what is missing; `checkPolicyModules` loads every module a config names once, in a checker
+ * worker, on the main thread, so a bad module is refused before any core worker starts.
  */
 
 import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { compiledUrl } from '../util/paths.js';
-import { ConfigError, UserError } from '../config/errors.js';
-import type { EmuConfig } from '../config/config.js';
-import type { GroPolicy } from './gro-policy.js';
-import { PACER_NAMES, createPacerPolicy, isPacerName } from './pacer.js';
-import { THREAD_CHOICE_NAMES, createThreadChoicePolicy, isThreadChoiceName, type InterestStats } from './interest.js';
-import { STEERING_NAMES, createSteeringPolicy, isSteeringName, type SteeringStats } from './steering.js';
+import { UserError } from '../config/errors.js';
+import type { PolicyChoices } from '../config/policies.js';
+import {
+  BUILTIN_POLICIES, isPacerName, isSteeringName, isThreadChoiceName,
+  type PacerName, type PolicyKind, type SteeringName, type ThreadChoiceName,
+} from '../config/policy-names.js';
+import { createPacerPolicy } from './pacer.js';
+import { createThreadChoicePolicy, type InterestStats } from './interest.js';
+import { createSteeringPolicy, type SteeringStats } from './steering.js';
 import type { PacerPolicy, SteeringPolicy, ThreadChoicePolicy } from './types.js';
 import { guardPolicy } from './guard.js';
 
-export const POLICY_KINDS = ['steering', 'thread-choice', 'pacer'] as const;
-export type PolicyKind = (typeof POLICY_KINDS)[number];
+export {
+  BUILTIN_POLICIES, POLICY_KINDS, isPolicyModulePath, resolvePolicyName, type PolicyKind,
+} from '../config/policy-names.js';
 
-/** Built-in names of each kind. */
-export const BUILTIN_POLICIES: Readonly<Record<PolicyKind, readonly string[]>> = {
-  steering: STEERING_NAMES,
-  'thread-choice': THREAD_CHOICE_NAMES,
-  pacer: PACER_NAMES,
-};
-
-/** True when `value` names a module rather than a built-in. */
-export function isPolicyModulePath(value: string): boolean {
-  return value.startsWith('.') || value.startsWith('/') || value.endsWith('.js') || value.endsWith('.mjs');
+/** The policy objects of one core, built from `cfg.policies`. */
+export interface CorePolicies {
+  steering: SteeringPolicy;
+  threadChoice: ThreadChoicePolicy;
+  pacer: PacerPolicy;
 }
 
 /**
- * Resolves a --steering / --thread-choice / --pacer value: a built-in name is returned as is;
- * a module path is returned as an absolute path (relative to `baseDir`, default the working
- * directory). Anything else throws a ConfigError whose message lists the valid names.
+ * The built-in policies `p` names (a new instance of each; the steering's counters go to
+ * `steeringStats`). A module path cannot be loaded synchronously: it throws, naming the option
+ * (use `loadCorePolicies`).
  */
-export function resolvePolicyName(kind: PolicyKind, value: string, baseDir: string = process.cwd()): string {
-  const names = BUILTIN_POLICIES[kind];
-  if (names === undefined) throw new ConfigError('policy-kind', `one of ${POLICY_KINDS.join(', ')}`, kind);
-  if (typeof value === 'string') {
-    if (names.includes(value)) return value;
-    if (value.length > 0 && isPolicyModulePath(value)) return isAbsolute(value) ? value : resolve(baseDir, value);
+export function corePolicies(p: PolicyChoices, steeringStats?: SteeringStats): CorePolicies {
+  const mod = !isSteeringName(p.steering) ? 'steering' : !isThreadChoiceName(p.threadChoice) ? 'thread-choice'
+    : !isPacerName(p.pacer) ? 'pacer' : null;
+  if (mod !== null) {
+    throw new Error(`corePolicies: --${mod} names a module (${mod === 'steering' ? p.steering : mod === 'pacer' ? p.pacer : p.threadChoice}); load it with loadCorePolicies`);
   }
-  throw new ConfigError(kind, `one of ${names.join(', ')}, or a module path (./x.js, /abs/x.mjs)`, value);
+  return {
+    steering: createSteeringPolicy(p.steering as SteeringName, steeringStats),
+    threadChoice: createThreadChoicePolicy(p.threadChoice as ThreadChoiceName),
+    pacer: createPacerPolicy(p.pacer as PacerName),
+  };
 }
 
-/** Checks a --pacer value; returns the built-in name or the absolute module path. */
-export function validatePacerName(value: string, baseDir?: string): string {
-  return resolvePolicyName('pacer', value, baseDir);
-}
-
-/**
- * The steering in effect: --steering when given (non-empty), else the mechanism the
- * --gro-policy mask selects. Returns a built-in name or an absolute module path.
- */
-export function effectiveSteering(steeringOption: string, gro: GroPolicy, baseDir?: string): string {
-  return steeringOption === '' ? gro.steering : resolvePolicyName('steering', steeringOption, baseDir);
+/** The policies `p` names, built-in or loaded from their modules (one instance each, for one core). */
+export async function loadCorePolicies(p: PolicyChoices, steeringStats?: SteeringStats): Promise<CorePolicies> {
+  return {
+    steering: await getSteeringPolicy(p.steering, steeringStats),
+    threadChoice: await getThreadChoicePolicy(p.threadChoice),
+    pacer: await getPacerPolicy(p.pacer),
+  };
 }
 
 function policyError(kind: PolicyKind, path: string, what: string): UserError {
@@ -125,7 +123,7 @@ export async function loadThreadChoiceModule(modulePath: string): Promise<Thread
 
 /**
  * The steering policy for a resolved value (a built-in name or an absolute module path from
- * `resolvePolicyName` / `effectiveSteering`). Built-ins get a new instance writing into `stats`.
+ * `cfg.policies`, src/config/policies.ts). Built-ins get a new instance writing into `stats`.
  */
 export async function getSteeringPolicy(resolved: string, stats?: SteeringStats): Promise<SteeringPolicy> {
   if (isSteeringName(resolved)) return createSteeringPolicy(resolved, stats);
@@ -150,20 +148,6 @@ export async function loadPacerModule(modulePath: string): Promise<PacerPolicy> 
 export async function getPacerPolicy(resolved: string): Promise<PacerPolicy> {
   if (isPacerName(resolved)) return createPacerPolicy(resolved);
   return loadPacerModule(resolved);
-}
-
-/**
- * A copy of `cfg` whose --steering, --thread-choice and --pacer module paths are absolute
- * (resolved against `baseDir`, default the working directory); built-in names are unchanged.
- * Unknown names throw the ConfigError of `resolvePolicyName`.
- */
-export function withAbsolutePolicyPaths<T extends Pick<EmuConfig, 'steering' | 'threadChoice' | 'pacer'>>(cfg: T, baseDir?: string): T {
-  return {
-    ...cfg,
-    steering: cfg.steering === '' ? '' : resolvePolicyName('steering', cfg.steering, baseDir),
-    threadChoice: resolvePolicyName('thread-choice', cfg.threadChoice, baseDir),
-    pacer: resolvePolicyName('pacer', cfg.pacer, baseDir),
-  };
 }
 
 /** How long a user module may take to load in the checker worker before it is refused. */
@@ -199,18 +183,16 @@ export function checkModuleInWorker(kind: PolicyKind, abs: string, limitMs: numb
 }
 
 /**
- * Loads every user policy module `cfg` names, each in a checker worker with a time limit
+ * Loads every user policy module `cfg.policies` names (`p`: absolute paths), each in a checker worker with a time limit
  * (checkModuleInWorker), and checks its shape, so that a missing file, a wrong export, an exit
  * or an endless loop at import is a UserError (EPOLICY) before any core worker starts. Returns
  * the absolute paths it checked.
  */
-export async function checkPolicyModules(cfg: Pick<EmuConfig, 'steering' | 'threadChoice' | 'pacer'>, baseDir?: string,
-  limitMs: number = MODULE_LOAD_LIMIT_MS): Promise<string[]> {
-  const abs = withAbsolutePolicyPaths(cfg, baseDir);
+export async function checkPolicyModules(p: PolicyChoices, limitMs: number = MODULE_LOAD_LIMIT_MS): Promise<string[]> {
   const todo: Array<[PolicyKind, string]> = [];
-  if (abs.steering !== '' && isPolicyModulePath(cfg.steering)) todo.push(['steering', abs.steering]);
-  if (isPolicyModulePath(cfg.threadChoice)) todo.push(['thread-choice', abs.threadChoice]);
-  if (isPolicyModulePath(cfg.pacer)) todo.push(['pacer', abs.pacer]);
+  if (!isSteeringName(p.steering)) todo.push(['steering', p.steering]);
+  if (!isThreadChoiceName(p.threadChoice)) todo.push(['thread-choice', p.threadChoice]);
+  if (!isPacerName(p.pacer)) todo.push(['pacer', p.pacer]);
   for (const [kind, path] of todo) {
     // Cheap checks first, on this thread, with the same messages.
     if (!existsSync(path)) {

@@ -16,14 +16,14 @@
 import { UserError } from '../config/errors.js';
 import { GEN3_CANDIDATES, type OffloadState } from './offload.js';
 import type { SteeringPolicy } from './types.js';
+import type { SteeringName } from '../config/policy-names.js';
 
 export type { SteeringPolicy } from './types.js';
 
 /** The kernel's CORES_TO_CHECK: cores after the GRO core examined by Gen2 and IDLE. */
 export const CORES_TO_CHECK = 4;
 
-export const STEERING_NAMES = ['same-core', 'next', 'idle', 'gen2', 'gen3', 'rps-ip', 'rps-ports'] as const;
-export type SteeringName = (typeof STEERING_NAMES)[number];
+export { STEERING_NAMES, isSteeringName, type SteeringName } from '../config/policy-names.js';
 
 /** Counters of one NAPI core's steering decisions (written only by that core). */
 export class SteeringStats {
@@ -166,10 +166,6 @@ class RpsSteering implements BuiltinSteeringPolicy {
   chooseSoftirqCore(groCore: number, _b: number, hash: number, _now: number, st: OffloadState): number {
     return rpsCore(hash, st.numCores, groCore);
   }
-}
-
-export function isSteeringName(value: string): value is SteeringName {
-  return (STEERING_NAMES as readonly string[]).includes(value);
 }
 
 /**

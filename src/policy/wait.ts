@@ -11,9 +11,9 @@
  */
 
 import { ConfigError } from '../config/errors.js';
+import { WAIT_MODES, type WaitMode } from '../config/policy-names.js';
 
-export const WAIT_MODES = ['poll-then-block', 'poll', 'block'] as const;
-export type WaitMode = (typeof WAIT_MODES)[number];
+export { WAIT_MODES, type WaitMode } from '../config/policy-names.js';
 
 /** The kernel's poll_usecs default, in ns. */
 export const DEFAULT_POLL_NS = 50_000;

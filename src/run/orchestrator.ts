@@ -110,7 +110,8 @@ function hungUserCall(cfg: EmuConfig, userCall: Int32Array, missing: readonly nu
   if (hung.length === 0) return null;
   const g = hung[0]!;
   const kind = userCallKind(Atomics.load(userCall, g))!;
-  const path = kind === 'steering' ? cfg.steering : kind === 'thread-choice' ? cfg.threadChoice : cfg.pacer;
+  const p = cfg.policies;
+  const path = kind === 'steering' ? p.steering : kind === 'thread-choice' ? p.threadChoice : p.pacer;
   const method = kind === 'steering' ? 'chooseSoftirqCore' : kind === 'thread-choice' ? 'chooseInterest' : 'mayTransmit';
   const others = missing.length - 1;
   return `watchdog: the --${kind} module ${path} did not return from ${method}() on core ${g} (host ${Math.floor(g / cfg.cores)} core ${g % cfg.cores}) `

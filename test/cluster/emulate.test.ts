@@ -2,7 +2,7 @@
  * src/cluster/emulate.ts on one small virtual run: the figures it derives agree with each other
  * (the RPC balance of the window, per-host rates adding up to the total, every core's window
  * shares summing to one), the header says what ran (clock, profile, W, given base RTT), the
- * steering line names the policy in force, and the JSON report carries its schema version but
+ * steering, pacer and thread lines name the policies in force (from cfg.policies), and the JSON report carries its schema version but
  * neither the raw samples nor the raw columns. `liveRpcsDone` (the CLI's progress count) sums
  * the completion counter over cores.
  */
@@ -29,8 +29,14 @@ describe('emulate', () => {
       const sum = Object.values(c.share).reduce((a, x) => a + x, 0);
       expect(sum, c.label).toBeCloseTo(1, 6);
     }
-    expect(r.gro.steering).toBe('gen2 (from --gro-policy 0x72)');
+    // The policies in force, as resolveConfig chose them.
+    expect(r.gro.steering).toBe('gen2 (default of --gro-policy 0x72)');
+    expect([r.pacer.policy, r.pacer.throttleInsert, r.threads.threadChoice, r.threads.waitMode, r.threads.placement])
+      .toEqual(['nic-short', 'front', 'idle-core', 'poll-then-block', 'stay']);
     const j = jsonReport(cfg, r);
+    // The JSON's config is the option values alone (a valid --config file), without the derived choices.
+    expect(j['config']).not.toHaveProperty('policies');
+    expect(resolveConfig(j['config'] as Record<string, unknown>)).toEqual(cfg);
     expect(j['schemaVersion']).toBe(SCHEMA_VERSION);
     expect(j).not.toHaveProperty('samples');
     expect(j).not.toHaveProperty('detail');

@@ -1,22 +1,26 @@
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseGroPolicy } from '../../src/policy/gro-policy.js';
+import { resolvePolicies, type PolicyOptions } from '../../src/config/policies.js';
 import { createOffloadState } from '../../src/policy/offload.js';
 import {
-  effectiveSteering, getSteeringPolicy, getThreadChoicePolicy, isPolicyModulePath, loadSteeringModule,
-  loadThreadChoiceModule, resolvePolicyName, validatePacerName, getPacerPolicy, loadPacerModule,
-  withAbsolutePolicyPaths, checkPolicyModules,
+  corePolicies, getSteeringPolicy, getThreadChoicePolicy, isPolicyModulePath, loadCorePolicies, loadSteeringModule,
+  loadThreadChoiceModule, resolvePolicyName, getPacerPolicy, loadPacerModule, checkPolicyModules,
 } from '../../src/policy/registry.js';
+import { SteeringStats } from '../../src/policy/steering.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+/** The policy choices of the default options with `o` over them (module paths against `base`). */
+const choices = (o: Partial<PolicyOptions>, base?: string) => resolvePolicies({
+  groPolicy: '0x72', steering: '', threadChoice: 'idle-core', pacer: 'nic-short', wakeupPlacement: 'stay', ...o,
+}, base);
 
 describe('resolvePolicyName', () => {
   it('returns built-in names as they are', () => {
     expect(resolvePolicyName('steering', 'gen2')).toBe('gen2');
     expect(resolvePolicyName('thread-choice', 'idle-core')).toBe('idle-core');
     expect(resolvePolicyName('pacer', 'nic-short')).toBe('nic-short');
-    expect(validatePacerName('qdisc')).toBe('qdisc');
   });
 
   it('turns module paths into absolute paths', () => {
@@ -32,17 +36,26 @@ describe('resolvePolicyName', () => {
       code: 'EINVALIDOPT',
       message: '--steering: expected one of same-core, next, idle, gen2, gen3, rps-ip, rps-ports, or a module path (./x.js, /abs/x.mjs), got "gen4"',
     }));
-    expect(() => validatePacerName('fast')).toThrow(/--pacer: expected one of pacer-only, nic-short, qdisc, /);
+    expect(() => resolvePolicyName('pacer', 'fast')).toThrow(/--pacer: expected one of pacer-only, nic-short, qdisc, /);
     expect(() => resolvePolicyName('thread-choice', 'lifo')).toThrow(/--thread-choice: expected one of first, idle-core, /);
     expect(() => resolvePolicyName('steering', '')).toThrow(/--steering/);
   });
 });
 
-describe('effectiveSteering', () => {
-  it('follows --gro-policy unless --steering is given', () => {
-    expect(effectiveSteering('', parseGroPolicy('0xE2'))).toBe('gen3');
-    expect(effectiveSteering('', parseGroPolicy(0))).toBe('rps-ip');
-    expect(effectiveSteering('rps-ports', parseGroPolicy('0x72'))).toBe('rps-ports');
+describe('corePolicies and loadCorePolicies', () => {
+  it('build the built-ins cfg.policies names, the steering counting into the stats given', () => {
+    const stats = new SteeringStats();
+    const p = corePolicies(choices({ groPolicy: '0xE2', threadChoice: 'first', pacer: 'qdisc' }), stats);
+    expect([p.steering.name, p.threadChoice.name, p.pacer.name]).toEqual(['gen3', 'first', 'qdisc']);
+    expect((p.steering as { stats?: SteeringStats }).stats).toBe(stats);
+    expect(corePolicies(choices({ steering: 'rps-ports' })).steering.name).toBe('rps-ports');
+  });
+
+  it('corePolicies refuses a module path (it cannot load synchronously); loadCorePolicies loads it', async () => {
+    const p = choices({ pacer: './half-backlog-pacer.mjs' }, fixture('.'));
+    expect(() => corePolicies(p)).toThrow(/--pacer names a module .*half-backlog-pacer\.mjs.*loadCorePolicies/);
+    const loaded = await loadCorePolicies(p);
+    expect([loaded.steering.name, loaded.threadChoice.name, loaded.pacer.name]).toEqual(['gen2', 'idle-core', 'half-backlog']);
   });
 });
 
@@ -112,32 +125,19 @@ describe('loadPacerModule', () => {
   });
 });
 
-describe('withAbsolutePolicyPaths', () => {
-  it('resolves module paths against the working directory (or baseDir) and leaves built-in names alone', () => {
-    const rel = './' + relative(process.cwd(), fixture('least-backlog.mjs'));
-    const cfg = { steering: rel, threadChoice: 'first', pacer: 'x/p.mjs', hosts: 2 };
-    expect(withAbsolutePolicyPaths(cfg)).toEqual({
-      steering: fixture('least-backlog.mjs'), threadChoice: 'first', pacer: resolve(process.cwd(), 'x/p.mjs'), hosts: 2,
-    });
-    expect(withAbsolutePolicyPaths({ steering: '', threadChoice: './t.js', pacer: 'qdisc' }, '/base'))
-      .toEqual({ steering: '', threadChoice: '/base/t.js', pacer: 'qdisc' });
-    expect(() => withAbsolutePolicyPaths({ steering: 'gen4', threadChoice: 'first', pacer: 'qdisc' })).toThrow(/--steering/);
-  });
-});
-
 describe('checkPolicyModules', () => {
   it('loads every module a config names and returns their absolute paths', async () => {
     const base = fixture('.');
-    expect(await checkPolicyModules({ steering: './least-backlog.mjs', threadChoice: 'idle-core', pacer: './half-backlog-pacer.mjs' }, base))
+    expect(await checkPolicyModules(choices({ steering: './least-backlog.mjs', threadChoice: 'idle-core', pacer: './half-backlog-pacer.mjs' }, base)))
       .toEqual([fixture('least-backlog.mjs'), fixture('half-backlog-pacer.mjs')]);
-    expect(await checkPolicyModules({ steering: '', threadChoice: 'first', pacer: 'nic-short' })).toEqual([]);
+    expect(await checkPolicyModules(choices({ threadChoice: 'first', pacer: 'nic-short' }))).toEqual([]);
   });
 
   it('refuses a missing module or a wrong shape with EPOLICY naming the option', async () => {
     const base = fixture('.');
-    await expect(checkPolicyModules({ steering: '', threadChoice: 'first', pacer: './gone.mjs' }, base))
+    await expect(checkPolicyModules(choices({ threadChoice: 'first', pacer: './gone.mjs' }, base)))
       .rejects.toMatchObject({ code: 'EPOLICY', message: expect.stringContaining(`--pacer ${resolve(base, 'gone.mjs')}: file not found (expected a built-in name: `) });
-    await expect(checkPolicyModules({ steering: '', threadChoice: './least-backlog.mjs', pacer: 'qdisc' }, base))
+    await expect(checkPolicyModules(choices({ threadChoice: './least-backlog.mjs', pacer: 'qdisc' }, base)))
       .rejects.toMatchObject({ code: 'EPOLICY', message: expect.stringMatching(/^--thread-choice .*lacks 'chooseInterest'/) });
   });
 });

@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config/config.js';
 import { runWorld } from '../../src/cluster/worlds.js';
-import { withAbsolutePolicyPaths } from '../../src/policy/registry.js';
 import type { collectHoma } from '../../src/cluster/homa-world.js';
 
 const worldFile = fileURLToPath(new URL('../policy/fixtures/w2-world.mjs', import.meta.url));
@@ -23,7 +22,7 @@ const BASE = { hosts: 2, cores: 2, durationMs: 120_000, warmupMs: 0.05, maxRpcsP
   ringSlots: 1024, tickUsecs: 200, watchdogMs: 20_000, idleMode: 'park' };
 
 async function run(opts: Record<string, unknown>): Promise<ReturnType<typeof collectHoma>> {
-  const cfg = withAbsolutePolicyPaths(resolveConfig({ ...BASE, ...opts }));
+  const cfg = resolveConfig({ ...BASE, ...opts });
   const r = (await runWorld(worldFile, cfg, { stopWhenAppsDone: true })).worldResult as ReturnType<typeof collectHoma>;
   expect(r.hosts.map((h) => h.app['mismatches'])).toEqual([0, 0]);
   expect(r.hosts.map((h) => h.app['errors'])).toEqual([0, 0]);
@@ -38,7 +37,7 @@ const sum = (r: ReturnType<typeof collectHoma>, m: string): number => r.hosts.re
 describe('policies on real worker threads', () => {
   it('user steering module + qdisc pacer + heap + blocking FIFO waiters + one socket lock on arrival', async () => {
     const steering = rel('least-backlog.mjs');
-    expect(isAbsolute(withAbsolutePolicyPaths(resolveConfig({ steering })).steering)).toBe(true);
+    expect(isAbsolute(resolveConfig({ steering }).policies.steering)).toBe(true);
     const r = await run({ steering, pacer: 'qdisc', throttleInsert: 'heap', waitMode: 'block', waiterQueue: 'fifo',
       sockLockOnArrival: 'once' });
     // (Homa's counters cover the measured window only; app results cover the whole run.)
@@ -56,7 +55,7 @@ describe('policies on real worker threads', () => {
   }, 60_000);
 
   it('a pacer module without mayTransmit stops the run with an EPOLICY error naming it', async () => {
-    const cfg = withAbsolutePolicyPaths(resolveConfig({ ...BASE, pacer: rel('bad-shape.mjs') }));
+    const cfg = resolveConfig({ ...BASE, pacer: rel('bad-shape.mjs') });
     await expect(runWorld(worldFile, cfg, { stopWhenAppsDone: true })).rejects.toThrow(/lacks 'mayTransmit'/);
   }, 60_000);
 });
