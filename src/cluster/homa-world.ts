@@ -21,7 +21,7 @@ import type { AppThread, KernelContext } from '../cpu/context.js';
 import type { CoreEnv, CoreSetup, World } from '../cpu/world.js';
 import { Ctl } from '../cpu/control.js';
 import { nowNs, nowNsInto } from '../shm/clock.js';
-import { CACHE_LINE_BYTES, column, subLayout, type ColumnDesc, type LayoutDesc } from '../shm/layout.js';
+import { CACHE_LINE_BYTES, column, columnRecord, subLayout, type ColumnDesc, type LayoutDesc } from '../shm/layout.js';
 import { TimeTrace, lockWaitIds, timetraceLayout } from '../metrics/timetrace.js';
 import {
   CpNodeCoreApps, collectCpNode, cpNodeAppsSpec, cpNodeLayout, planCpNode,
@@ -87,7 +87,7 @@ export function planHomaApps(cfg: EmuConfig, spec: CpNodeAppsSpec): { echo: Plan
 /** `desc` with the columns of `extra` appended under `prefix.` (same buffer, after desc's bytes). */
 function appendLayout(desc: LayoutDesc, prefix: string, extra: LayoutDesc): LayoutDesc {
   const base = Math.ceil(desc.byteLength / CACHE_LINE_BYTES) * CACHE_LINE_BYTES;
-  const columns: Record<string, ColumnDesc> = { ...desc.columns };
+  const columns = Object.assign(columnRecord<ColumnDesc>(), desc.columns);
   for (const [name, c] of Object.entries(extra.columns)) columns[`${prefix}.${name}`] = { ...c, byteOffset: base + c.byteOffset };
   return { byteLength: base + extra.byteLength, columns };
 }

@@ -8,7 +8,7 @@
 import type { EmuConfig } from '../config/config.js';
 import { attachClock, nowNs } from '../shm/clock.js';
 import { Doorbells } from '../shm/doorbell.js';
-import { column, subLayout, type LayoutDesc } from '../shm/layout.js';
+import { column, subLayout, unpackLayout, type PackedLayout } from '../shm/layout.js';
 import { LockTable, type LockTableSpec } from '../shm/lock.js';
 import { importWorld, type CoreEnv } from './world.js';
 import { Ctl, Phase } from './control.js';
@@ -24,7 +24,8 @@ export interface CoreTask {
   worldUrl: string;
   cfg: EmuConfig;
   sab: SharedArrayBuffer;
-  desc: LayoutDesc;
+  /** The run's layout, packed for the trip (`unpackLayout`). */
+  layout: PackedLayout;
   lockSpec: LockTableSpec;
   globalCore: number;
   /** The fabric worker (index hosts*cores) rather than an emulated core. */
@@ -64,7 +65,8 @@ export class CoreFailure extends Error {
 }
 
 export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
-  const { cfg, sab, desc, globalCore, fabric } = task;
+  const { cfg, sab, globalCore, fabric } = task;
+  const desc = unpackLayout(task.layout);
   const host = fabric ? -1 : Math.floor(globalCore / cfg.cores);
   const core = fabric ? -1 : globalCore % cfg.cores;
   const ctl = column(sab, desc, 'ctl', 'i32');

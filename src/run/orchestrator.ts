@@ -17,7 +17,7 @@ import type { EmuConfig } from '../config/config.js';
 import { UserError } from '../config/errors.js';
 import { CLOCK_WORDS, initClockOrigin, nowNs } from '../shm/clock.js';
 import { Doorbells } from '../shm/doorbell.js';
-import { allocate, column, subLayout, type LayoutDesc } from '../shm/layout.js';
+import { allocate, column, packLayout, subLayout, type LayoutDesc } from '../shm/layout.js';
 import { lockTableLayout, readLockStats, type LockTableSpec } from '../shm/lock.js';
 import { CORE_STAT_FIELDS, Ctl, Phase, runtimeLayout } from '../cpu/control.js';
 import { initVsync, readBounds } from '../cpu/vsync.js';
@@ -221,6 +221,7 @@ export async function runWorldModule(ref: WorldRef, cfg: EmuConfig, opts: RunOpt
 
   let firstError: unknown = null;
   const tasks: Array<Promise<CoreSummary | null>> = [];
+  const layout = packLayout(desc);
   for (let g = 0; g < totalWorkers; g++) {
     // Creating a worker blocks this thread for a while: yield between batches so a signal is seen.
     if (g % SPAWN_BATCH === 0) {
@@ -228,7 +229,7 @@ export async function runWorldModule(ref: WorldRef, cfg: EmuConfig, opts: RunOpt
       if (interrupted) break;
       opts.onStarting?.(Atomics.load(ctl, Ctl.READY), totalWorkers);
     }
-    const task: CoreTask = { worldUrl, cfg, sab, desc, lockSpec, globalCore: g, fabric: hasFabric && g === totalWorkers - 1, totalWorkers, hostCpus };
+    const task: CoreTask = { worldUrl, cfg, sab, layout, lockSpec, globalCore: g, fabric: hasFabric && g === totalWorkers - 1, totalWorkers, hostCpus };
     tasks.push((pool.run(task) as Promise<CoreSummary>).catch((e: unknown) => {
       if (firstError === null) firstError = e;
       stopAll();

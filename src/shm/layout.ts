@@ -21,6 +21,16 @@ export interface ColumnDesc {
   readonly length: number;
 }
 
+/**
+ * An empty record in V8's dictionary mode (a null prototype). A layout names ~300 columns for 32
+ * cores and over 1,200 for 255; adding that many distinct keys to an ordinary object makes V8
+ * build a hidden class per key and copy its descriptors each time (quadratic), in every worker's
+ * isolate anew, which was a large share of a big cluster's start-up.
+ */
+export function columnRecord<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 export interface LayoutDesc {
   readonly byteLength: number;
   readonly columns: Readonly<Record<string, ColumnDesc>>;
@@ -50,7 +60,7 @@ function alignUp(n: number, a: number): number {
 /** Builds a `LayoutDesc` column by column. Names must be unique; lengths must be >= 1. */
 export class LayoutBuilder {
   private offset = 0;
-  private readonly columns: Record<string, ColumnDesc> = {};
+  private readonly columns: Record<string, ColumnDesc> = columnRecord();
 
   /** Adds a column of `length` elements of `type`, starting on a fresh cache line. */
   add(name: string, type: ColumnType, length: number): this {
@@ -80,7 +90,7 @@ export class LayoutBuilder {
   }
 
   build(): LayoutDesc {
-    return { byteLength: alignUp(Math.max(this.offset, CACHE_LINE_BYTES), CACHE_LINE_BYTES), columns: { ...this.columns } };
+    return { byteLength: alignUp(Math.max(this.offset, CACHE_LINE_BYTES), CACHE_LINE_BYTES), columns: Object.assign(columnRecord<ColumnDesc>(), this.columns) };
   }
 }
 
@@ -108,7 +118,7 @@ function prefixIndex(desc: LayoutDesc): Map<string, LayoutDesc> {
       const p = name.slice(0, i);
       let g = groups.get(p);
       if (g === undefined) {
-        g = {};
+        g = columnRecord();
         groups.set(p, g);
       }
       g[name.slice(i + 1)] = c;
@@ -118,6 +128,33 @@ function prefixIndex(desc: LayoutDesc): Map<string, LayoutDesc> {
   for (const [p, columns] of groups) m.set(p, { byteLength: desc.byteLength, columns });
   prefixIndexes.set(desc, m);
   return m;
+}
+
+/**
+ * A layout as it travels to a worker thread: parallel arrays instead of an object keyed by ~1,000
+ * column names, which the structured clone would rebuild key by key in each worker's isolate
+ * (see `columnRecord`). `unpackLayout` gives the same `LayoutDesc` back.
+ */
+export interface PackedLayout {
+  readonly byteLength: number;
+  readonly names: readonly string[];
+  readonly types: readonly ColumnType[];
+  readonly byteOffsets: Float64Array;
+  readonly lengths: Float64Array;
+}
+
+export function packLayout(desc: LayoutDesc): PackedLayout {
+  const entries = Object.entries(desc.columns);
+  const byteOffsets = new Float64Array(entries.length);
+  const lengths = new Float64Array(entries.length);
+  entries.forEach(([, c], i) => { byteOffsets[i] = c.byteOffset; lengths[i] = c.length; });
+  return { byteLength: desc.byteLength, names: entries.map(([n]) => n), types: entries.map(([, c]) => c.type), byteOffsets, lengths };
+}
+
+export function unpackLayout(p: PackedLayout): LayoutDesc {
+  const columns = columnRecord<ColumnDesc>();
+  for (let i = 0; i < p.names.length; i++) columns[p.names[i]!] = { type: p.types[i]!, byteOffset: p.byteOffsets[i]!, length: p.lengths[i]! };
+  return { byteLength: p.byteLength, columns };
 }
 
 /** Maps one column of `desc` onto `sab`. */
@@ -146,7 +183,7 @@ export function mapLayout(sab: SharedArrayBuffer, desc: LayoutDesc): Record<stri
   if (sab.byteLength < desc.byteLength) {
     throw new Error(`layout: buffer of ${sab.byteLength} bytes is smaller than the layout's ${desc.byteLength}`);
   }
-  const out: Record<string, TypedColumn> = {};
+  const out = columnRecord<TypedColumn>();
   for (const [name, c] of Object.entries(desc.columns)) out[name] = makeView(sab, c);
   return out;
 }

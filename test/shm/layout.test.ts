@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CACHE_LINE_BYTES, LayoutBuilder, allocate, column, mapLayout, subLayout } from '../../src/shm/layout.js';
+import { CACHE_LINE_BYTES, LayoutBuilder, allocate, column, mapLayout, packLayout, subLayout, unpackLayout } from '../../src/shm/layout.js';
 
 describe('LayoutBuilder', () => {
   it('starts every column on a fresh 64-byte line', () => {
@@ -49,5 +49,21 @@ describe('LayoutBuilder', () => {
     expect(m['b']).toBeInstanceOf(Uint16Array);
     expect(m['b']!.length).toBe(3);
     expect(() => mapLayout(new SharedArrayBuffer(64), d)).toThrow(/smaller than the layout's 128/);
+  });
+
+  it('packs a layout for the trip to a worker and unpacks the same columns (names that are Object.prototype keys too)', () => {
+    const inner = new LayoutBuilder().add('head', 'i32', 16).add('cells', 'f64', 8).build();
+    const b = new LayoutBuilder().add('toString', 'u8', 3).add('constructor', 'i16', 5);
+    for (let i = 0; i < 1500; i++) b.addAll(`ring.${i}`, inner);
+    const d = b.build();
+    const back = unpackLayout(structuredClone(packLayout(d)));
+    expect(back.byteLength).toBe(d.byteLength);
+    expect(Object.keys(back.columns)).toEqual(Object.keys(d.columns));
+    for (const [n, c] of Object.entries(d.columns)) expect(back.columns[n]).toEqual(c);
+    expect(subLayout(back, 'ring.1499').columns['cells']).toEqual(d.columns['ring.1499.cells']);
+    expect(subLayout(back, 'ring').columns['7.head']).toEqual(d.columns['ring.7.head']);
+    expect(() => subLayout(back, 'ring.1500')).toThrow(/no columns under 'ring.1500'/);
+    const sab = allocate(back);
+    expect(column(sab, back, 'constructor', 'i16').length).toBe(5);
   });
 });
