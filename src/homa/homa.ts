@@ -183,14 +183,14 @@ export class Homa {
   readonly gActive: Int32Array; readonly gActiveRemaining: Int32Array; readonly gNumActive: Int32Array;
   readonly gNeedy: Int32Array; readonly gTotalIncoming: Int32Array; readonly gListHead: Int32Array;
   readonly gNumGrantable: Int32Array; readonly gFifoTimeNs: Float64Array; readonly gPeerActive: Int32Array;
-  readonly pLinkIdle: Int32Array; readonly pThrCount: Int32Array; readonly pThrHead: Int32Array;
+  readonly pLinkIdle: Int32Array; readonly pThrCount: Int32Array; readonly pThrSinceNs: Float64Array; readonly pThrHead: Int32Array;
   readonly pThrTail: Int32Array; readonly pFifoCount: Int32Array;
   readonly peerNumAcks: Int32Array; readonly peerAckIds: Int32Array; readonly peerAckPorts: Int32Array;
   readonly peerCutoffVersion: Int32Array; readonly peerCutoffsSentNs: Float64Array;
   readonly sPort: Int32Array; readonly sReadyHead: Int32Array; readonly sReadyTail: Int32Array;
   readonly sNumWaiters: Int32Array; readonly sWaiters: Int32Array; readonly sWaiterCores: Int32Array;
   readonly sNumRpcs: Int32Array; readonly sCBuckets: Int32Array; readonly sSBuckets: Int32Array;
-  readonly tRpc: Int32Array; readonly tGen: Int32Array; readonly tCore: Int32Array; readonly tWake: Int32Array;
+  readonly tRpc: Int32Array; readonly tGen: Int32Array; readonly tCore: Int32Array; readonly tWake: Int32Array; readonly tWakeNs: Float64Array;
   /** --wakeup-placement: host core running each thread (thr.owner), 1 while it sleeps and may move (thr.parked), when it slept. */
   readonly tOwner: Int32Array; readonly tParked: Int32Array; readonly tSleptNs: Float64Array;
 
@@ -350,7 +350,7 @@ export class Homa {
     this.gNumActive = i32('grant.numActive'); this.gNeedy = i32('grant.needy'); this.gTotalIncoming = i32('grant.totalIncoming');
     this.gListHead = i32('grant.listHead'); this.gNumGrantable = i32('grant.numGrantable');
     this.gFifoTimeNs = f64('grant.fifoTimeNs'); this.gPeerActive = i32('grant.peerActive');
-    this.pLinkIdle = i32('pacer.linkIdle'); this.pThrCount = i32('pacer.thrCount'); this.pThrHead = i32('pacer.thrHead');
+    this.pLinkIdle = i32('pacer.linkIdle'); this.pThrCount = i32('pacer.thrCount'); this.pThrSinceNs = f64('pacer.thrSinceNs'); this.pThrHead = i32('pacer.thrHead');
     this.pThrTail = i32('pacer.thrTail'); this.pFifoCount = i32('pacer.fifoCount');
     this.pThrHeap = i32('pacer.heap');
     this.peerNumAcks = i32('peer.numAcks'); this.peerAckIds = i32('peer.ackIds'); this.peerAckPorts = i32('peer.ackPorts');
@@ -358,7 +358,7 @@ export class Homa {
     this.sPort = i32('sock.port'); this.sReadyHead = i32('sock.readyHead'); this.sReadyTail = i32('sock.readyTail');
     this.sNumWaiters = i32('sock.numWaiters'); this.sWaiters = i32('sock.waiters'); this.sWaiterCores = i32('sock.waiterCores');
     this.sNumRpcs = i32('sock.numRpcs'); this.sCBuckets = i32('sock.cbuckets'); this.sSBuckets = i32('sock.sbuckets');
-    this.tRpc = i32('thr.rpc'); this.tGen = i32('thr.gen'); this.tCore = i32('thr.core'); this.tWake = i32('thr.wake');
+    this.tRpc = i32('thr.rpc'); this.tGen = i32('thr.gen'); this.tCore = i32('thr.core'); this.tWake = i32('thr.wake'); this.tWakeNs = f64('thr.wakeNs');
     this.tOwner = i32('thr.owner'); this.tParked = i32('thr.parked'); this.tSleptNs = f64('thr.sleptNs');
 
     this.u8 = new Uint8Array(sab);

@@ -58,6 +58,7 @@ export function rpcHandoff(hm: Homa, g: number, now: number): void {
     // Only a thread really asleep may move (src/homa/migration.ts).
     const dest = migrate ? wakeupCore(hm, t, core, now) : core;
     hm.off.lastAppActiveNs[dest] = now;
+    hm.tWakeNs[t] = hm.vc.t;
     Atomics.store(hm.tWake, t * LINE, 1);
     if (hm.doorbells !== null) hm.doorbells.ring(hm.host * hm.cores + dest);
     return;

@@ -187,6 +187,7 @@ export const HOMA_COLUMNS = {
   'grant.peerActive': 'i32',
   'pacer.linkIdle': 'i32',
   'pacer.thrCount': 'i32',
+  'pacer.thrSinceNs': 'f64',
   'pacer.thrHead': 'i32',
   'pacer.thrTail': 'i32',
   'pacer.fifoCount': 'i32',
@@ -209,6 +210,7 @@ export const HOMA_COLUMNS = {
   'thr.gen': 'i32',
   'thr.core': 'i32',
   'thr.wake': 'i32',
+  'thr.wakeNs': 'f64',
   'thr.owner': 'i32',
   'thr.parked': 'i32',
   'thr.sleptNs': 'f64',
@@ -298,6 +300,8 @@ export function homaLayout(cfg: EmuConfig): LayoutDesc {
   add('grant.peerActive', H * H);
   add('pacer.linkIdle', H * LINE);
   add('pacer.thrCount', H * LINE);
+  /** Virtual time: when host h's throttled list last went from empty to non-empty (the adder's clock). */
+  add('pacer.thrSinceNs', H);
   add('pacer.thrHead', H);
   add('pacer.thrTail', H);
   add('pacer.fifoCount', H);
@@ -324,6 +328,8 @@ export function homaLayout(cfg: EmuConfig): LayoutDesc {
   add('thr.gen', T);
   add('thr.core', T);
   add('thr.wake', T * LINE);
+  /** Virtual time: the waker's clock when it set the thread's wake word (the wake-up's stamp). */
+  add('thr.wakeNs', T);
   /** --wakeup-placement: the host core running the thread, 1 while it sleeps and may be moved, when it went to sleep. */
   add('thr.owner', T);
   add('thr.parked', T);

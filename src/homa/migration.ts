@@ -68,6 +68,7 @@ export class WakeSeat {
       const owner = Atomics.load(hm.tOwner, t);
       if (owner !== hm.core) {
         // The hand-off moved the thread after this core looked at the owner: the wake is the new owner's.
+        // It keeps the stamp of the wake-up it passes on (tWakeNs is not rewritten).
         Atomics.store(hm.tWake, t * LINE, 1);
         if (hm.doorbells !== null) hm.doorbells.ring(hm.host * hm.cores + owner);
         return AppState.BLOCKED;

@@ -88,6 +88,8 @@ export function throttleAdd(hm: Homa, g: number): void {
     if (next < 0) hm.pThrTail[h] = g; else hm.rThrPrev[next] = g;
   }
   Atomics.or(hm.rFlags, g, RpcFlag.THROTTLED);
+  // The pacer may not act on the list before it became non-empty (its nextNs reads this stamp).
+  if (Atomics.load(hm.pThrCount, h * LINE) === 0) hm.pThrSinceNs[h] = hm.vc.t;
   Atomics.add(hm.pThrCount, h * LINE, 1);
   // The walk is a pointer chase held under the throttle lock: each element costs its cache miss.
   if (hm.vc.virtual) hm.vc.t += hm.vc.costs.listElem * (checks + 1);
@@ -241,7 +243,11 @@ export class PacerContext implements KernelContext {
     if (Atomics.load(hm.pThrCount, hm.host * LINE) === 0) return Infinity;
     if (!hm.vc.virtual) return now;
     const over = nicBacklogNs(hm, now) - hm.maxNicBacklogNs;
-    return over > 0 ? now + over : now;
+    const t = over > 0 ? now + over : now;
+    // Not before the list became non-empty: a sender ahead of this core in virtual time may
+    // have throttled an RPC "in the future" of this core's clock.
+    const since = hm.pThrSinceNs[hm.host]!;
+    return since > t ? since : t;
   }
 
   /**

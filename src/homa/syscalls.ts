@@ -266,6 +266,7 @@ export function msgInByteAddr(hm: Homa, g: number, off: number): number { return
 export function threadWakeWords(hm: Homa): Int32Array { return hm.tWake; }
 /** Wakes app thread `t` of this host, which runs on global core `gcore` (wake word, then doorbell). */
 export function wakeThread(hm: Homa, t: number, gcore: number): void {
+  hm.tWakeNs[t] = hm.vc.t; // the wake-up's stamp, visible before the word (Atomics.store orders it)
   Atomics.store(hm.tWake, t * LINE, 1);
   if (hm.doorbells !== null) hm.doorbells.ring(gcore);
 }
@@ -273,8 +274,15 @@ export function wakeThread(hm: Homa, t: number, gcore: number): void {
 export function handedOff(hm: Homa, t: number): number { return Atomics.load(hm.tRpc, t); }
 /** When SoftIRQ handed RPC g off (or queued it as ready), runtime clock ns. */
 export function handoffNs(hm: Homa, g: number): number { return hm.rHandoffNs[g]!; }
-/** Whether thread t's wake word is set. */
-export function wakePending(hm: Homa, t: number): boolean { return Atomics.load(hm.tWake, t * LINE) !== 0; }
+/**
+ * Virtual time: when a thread blocked with its wake word set may run, given its core's clock
+ * `now`: not before the waker's clock at the wake-up (Infinity if no wake-up is pending).
+ */
+export function wakeReadyNs(hm: Homa, t: number, now: number): number {
+  if (Atomics.load(hm.tWake, t * LINE) === 0) return Infinity;
+  const w = hm.tWakeNs[t]!;
+  return w > now ? w : now;
+}
 
 // What the app layer (src/workload) may use besides the calls above: it imports nothing else
 // from src/homa (test/layers checks imports; the column reads apps still make are listed there).

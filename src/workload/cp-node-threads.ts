@@ -24,7 +24,7 @@ import { WaitState } from '../policy/wait.js';
 import { PlacementMode } from '../policy/placement.js';
 import {
   LINE, HOMA_ERR_NAMES, type Homa, type PayloadSource, RecvState, WakeSeat, homaRpcDone, homaSendRequest, sockLookup,
-  msgInByteAddr, msgInLength, msgOutLength, rpcError, rpcId, rpcStartNs, threadWakeWords, wakeThread,
+  msgInByteAddr, msgInLength, msgOutLength, rpcError, rpcId, rpcStartNs, threadWakeWords, wakeReadyNs, wakeThread,
 } from '../homa/syscalls.js';
 import { recvOrWait } from './recv-wait.js';
 import { CP_NODE_RTTS_PER_PORT, RttSamples } from '../metrics/digest.js';
@@ -326,7 +326,7 @@ export class CpNodeSender implements AppThread, PayloadSource {
   /** Virtual time: the next Poisson send (or the response it waits for; never while at its cap). */
   nextNs(now: number): number {
     const st = this.state;
-    if (st === AppState.BLOCKED) return Atomics.load(this.wakeWords, this.wakeIndex) !== 0 ? now : Infinity;
+    if (st === AppState.BLOCKED) return wakeReadyNs(this.port.hm, this.wakeIndex / LINE, now);
     if (st !== AppState.RUNNABLE) return Infinity;
     if (this.phase === S_WAIT) return recvNextNs(this.port.hm, this, now);
     if (!this.started) return now;

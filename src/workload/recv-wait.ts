@@ -7,7 +7,7 @@
  * cp_node threads so they wait exactly alike.
  */
 import { AppState } from '../cpu/context.js';
-import { type Homa, M, homaRecv, type RecvState, handedOff, handoffNs, wakePending } from '../homa/syscalls.js';
+import { type Homa, M, homaRecv, type RecvState, handedOff, handoffNs, wakeReadyNs } from '../homa/syscalls.js';
 import { WaitPhase, type WaitState } from '../policy/wait.js';
 
 /** What a waiting thread exposes to `recvOrWait`. */
@@ -30,7 +30,7 @@ export function recvNextNs(hm: Homa, t: RecvWaiter, now: number): number {
     const c = hm.vc.costs;
     return handoffNs(hm, g) + (blocked ? c.appWakeupBlock : c.appWakeupPoll);
   }
-  if (blocked) return wakePending(hm, t.rs.t) ? now : Infinity;
+  if (blocked) return wakeReadyNs(hm, t.rs.t, now);
   if (!t.rs.registered || t.wait.phase !== WaitPhase.POLLING) return now;
   return t.wait.startNs + t.wait.pollLimitNs;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { H, PktType } from '../../src/wire/packet.js';
 import { RpcFlag } from '../../src/homa/homa.js';
 import { linkNs, nicBacklogNs, xmitControl, xmitData } from '../../src/homa/outgoing.js';
-import { pacerXmit, throttleAdd, throttleRemove, throttledCount, throttledList } from '../../src/homa/pacer.js';
+import { PacerContext, pacerXmit, throttleAdd, throttleRemove, throttledCount, throttledList } from '../../src/homa/pacer.js';
 import { wireBytes } from '../../src/wire/packet.js';
 import { fileURLToPath } from 'node:url';
 import { M } from '../../src/homa/metrics.js';
@@ -225,5 +225,30 @@ describe('pacer user module', () => {
     const calls = mod.stats.calls;
     expect(send(hm, g, true, 1000, true)).toBe(1);
     expect(mod.stats.calls - calls).toBe(1);
+  });
+});
+
+describe('virtual time: a throttled RPC carries its stamp to the pacer', () => {
+  it('the pacer does not act on the list before it became non-empty (an adder ahead in virtual time)', async () => {
+    const { hm } = await host0();
+    // A view of host 0 whose clock is virtual (the single-threaded harness runs wall time).
+    const at = (t: number): typeof hm => Object.create(hm, { vc: { value: { virtual: true, t, costs: hm.vc.costs } } }) as typeof hm;
+    const pacer = new PacerContext(at(1000));
+    expect(pacer.nextNs(1000)).toBe(Infinity);
+    const g = clientRpc(hm, 1, 50000, 1000);
+    const lk = hm.rpcLock(g);
+    hm.locks.lock(lk);
+    throttleAdd(at(7000), g); // a sender whose clock is 7 us
+    hm.locks.unlock(lk);
+    expect(hm.pThrSinceNs[hm.host]).toBe(7000);
+    // The pacer's core is at 1 us with an idle NIC: it may pace from 7 us on, not at once.
+    expect(pacer.nextNs(1000)).toBe(7000);
+    expect(pacer.nextNs(9000)).toBe(9000);
+    // A second add while the list is non-empty keeps the first stamp.
+    const g2 = clientRpc(hm, 1, 20000, 1001);
+    hm.locks.lock(hm.rpcLock(g2));
+    throttleAdd(at(12000), g2);
+    hm.locks.unlock(hm.rpcLock(g2));
+    expect(hm.pThrSinceNs[hm.host]).toBe(7000);
   });
 });

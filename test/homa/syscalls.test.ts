@@ -10,7 +10,7 @@ import { PEER_ACKS } from '../../src/homa/layout.js';
 import { dispatchPkts } from '../../src/homa/incoming.js';
 import { M } from '../../src/homa/metrics.js';
 import { sockLookup } from '../../src/homa/sock.js';
-import { RecvState, checkMsgLength, homaRecv, homaReply, homaRpcDone, homaSendRequest } from '../../src/homa/syscalls.js';
+import { RecvState, checkMsgLength, homaRecv, homaReply, homaRpcDone, homaSendRequest, wakeReadyNs, wakeThread } from '../../src/homa/syscalls.js';
 import { Harness } from './harness.js';
 import { dataPkt, serverRpc } from './util.js';
 
@@ -66,5 +66,19 @@ describe('homaRecv / homaReply / homaRpcDone', () => {
     expect(hm.rState[g]).toBe(RpcState.FREE);
     expect(hm.peerNumAcks[0 * 2 + 1]).toBe(1);
     expect(hm.peerAckIds[(0 * 2 + 1) * PEER_ACKS]).toBe(id);
+  });
+});
+
+describe('wakeThread / wakeReadyNs (virtual time)', () => {
+  it('a woken thread may not run before its waker\'s clock; without a wake-up never', async () => {
+    const h = await Harness.create({ apps: APPS });
+    const hm = h.homa(1);
+    const at = (t: number): typeof hm => Object.create(hm, { vc: { value: { virtual: true, t, costs: hm.vc.costs } } }) as typeof hm;
+    const t = hm.threadIndex(0);
+    expect(wakeReadyNs(hm, t, 1000)).toBe(Infinity);
+    wakeThread(at(5000), t, hm.host * hm.cores);
+    expect(hm.tWakeNs[t]).toBe(5000);
+    expect(wakeReadyNs(hm, t, 1000)).toBe(5000);
+    expect(wakeReadyNs(hm, t, 6000)).toBe(6000);
   });
 });
