@@ -48,7 +48,7 @@ export async function loadWorld(name: string): Promise<World> {
 export function workerEntry(): { url: string; bundled: boolean } {
   const plain = plainWorkerUrl();
   if (process.env['HOMA_EMU_WORKER_BUNDLE'] !== '0') {
-    const bundle = compiledUrl(import.meta.url, './worker.bundle.js');
+    const bundle = compiledUrl(import.meta.url, './worker.bundle.cjs');
     try {
       if (statSync(fileURLToPath(bundle)).mtimeMs >= statSync(fileURLToPath(plain)).mtimeMs) return { url: bundle.href, bundled: true };
     } catch {

@@ -81,7 +81,7 @@ describe('runWorld with --clock virtual', () => {
 
 describe('start-up: the worker bundle and worker threads shared between runs', () => {
   it('the built-in worlds load the one-file bundle; a world given as a path, or HOMA_EMU_WORKER_BUNDLE=0, the modules one by one', async () => {
-    expect(workerEntry()).toEqual({ url: expect.stringMatching(/\/dist\/src\/cluster\/worker\.bundle\.js$/) as unknown, bundled: true });
+    expect(workerEntry()).toEqual({ url: expect.stringMatching(/\/dist\/src\/cluster\/worker\.bundle\.cjs$/) as unknown, bundled: true });
     const pool = await openWorkerPool(faulty, cfg({}));
     expect(pool.piscina.options.filename).toMatch(/\/dist\/src\/cpu\/worker\.js$/);
     await pool.close();
