@@ -182,6 +182,11 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
     if (next < now) next = now;
     const atEnd = next >= endNs;
     if (atEnd) next = endNs;
+    // Fidelity: an event earlier than the bound this core last published (lowered by pushers
+    // included) came from shared state some core changed without stamping it; other workers
+    // may already have run past it. Counted with the late items.
+    const published = sync.myBound();
+    if (next < published && !atEnd) vc.lateBound(published - next);
     sync.publish(next, ring);
 
     // Wait until nobody can still produce anything earlier (or, at the end, until everyone is there).

@@ -41,6 +41,12 @@ export class VClock {
   charge(ns: number): void {
     this.t += ns;
   }
+  /** A core found its next event `ns` earlier than the bound it had published (see the virtual loop). */
+  lateBound(ns: number): void {
+    this.lateItems++;
+    this.lateNs += ns;
+    if (ns > this.lateMaxNs) this.lateMaxNs = ns;
+  }
   /**
    * A consumer took an item stamped `stampNs`: returns the time it starts on it, max(clock,
    * stamp), moving the clock there. An item stamped before the end of a jump this core already

@@ -88,11 +88,12 @@ export function throttleAdd(hm: Homa, g: number): void {
     if (next < 0) hm.pThrTail[h] = g; else hm.rThrPrev[next] = g;
   }
   Atomics.or(hm.rFlags, g, RpcFlag.THROTTLED);
-  // The pacer may not act on the list before it became non-empty (its nextNs reads this stamp).
-  if (Atomics.load(hm.pThrCount, h * LINE) === 0) hm.pThrSinceNs[h] = hm.vc.t;
-  Atomics.add(hm.pThrCount, h * LINE, 1);
   // The walk is a pointer chase held under the throttle lock: each element costs its cache miss.
   if (hm.vc.virtual) hm.vc.t += hm.vc.costs.listElem * (checks + 1);
+  // The pacer may not act on the list before it became non-empty (its nextNs reads this stamp,
+  // the time of the ring below).
+  if (Atomics.load(hm.pThrCount, h * LINE) === 0) hm.pThrSinceNs[h] = hm.vc.t;
+  Atomics.add(hm.pThrCount, h * LINE, 1);
   hm.locks.unlock(hm.throttleLock);
   hm.count(M.throttle_list_adds);
   hm.count(M.throttle_list_checks, checks);
