@@ -214,7 +214,7 @@ export function makeHomaWorld(opts: HomaWorldOptions = {}): HomaWorld {
         }
       }
       const cp = new CpNodeCoreApps(hm, spec.cpNode, plan.cp, column(sab, desc, 'cp.outstanding', 'i32'),
-        column(sab, desc, 'cp.senderWaiting', 'i32'));
+        column(sab, desc, 'cp.senderWaiting', 'i32'), column(sab, desc, 'cp.belowCapNs', 'f64'));
       apps.push(...cp.apps);
       return {
         homa: hm,

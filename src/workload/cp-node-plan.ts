@@ -158,11 +158,14 @@ function checkCpNodeSpec(cfg: EmuConfig, spec: CpNodeSpec): void {
 /**
  * Shared columns of the cp_node apps, one cache line per (host, client port): `outstanding`
  * (RPCs sent and not yet completed) and `senderWaiting` (1 while the port's sender sleeps at
- * the cap; the thread that completes an RPC clears it and wakes the sender).
+ * the cap; the thread that completes an RPC clears it and wakes the sender); and, a double per
+ * line (index outstandingIndex / 2), `belowCapNs`: virtual time, when the port last fell below
+ * its cap (the releasing thread's clock), so a sender never sends before the completion that
+ * made room for it, even when that thread is ahead of the sender in virtual time.
  */
 export function cpNodeLayout(cfg: EmuConfig): LayoutDesc {
   const n = cfg.hosts * HOMA_MAX_SOCKETS * LINE;
-  return new LayoutBuilder().add('outstanding', 'i32', n).add('senderWaiting', 'i32', n).build();
+  return new LayoutBuilder().add('outstanding', 'i32', n).add('senderWaiting', 'i32', n).add('belowCapNs', 'f64', n / 2).build();
 }
 
 /** Index of (host, client port index) in `cp.outstanding`. */

@@ -166,7 +166,7 @@ class ClientPort {
   private readonly senderT: number;
   private readonly senderGcore: number;
   constructor(readonly hm: Homa, readonly sockG: number, readonly outstanding: Int32Array, readonly senderWaiting: Int32Array,
-    readonly outIdx: number, sender: CpThreadPlan, spec: CpNodeSpec) {
+    readonly belowCapNs: Float64Array, readonly outIdx: number, sender: CpThreadPlan, spec: CpNodeSpec) {
     this.cap = portCap(spec.clientMax, spec.ports);
     this.oneWay = spec.oneWay;
     this.senderT = hm.threadIndex(sender.t);
@@ -188,6 +188,8 @@ class ClientPort {
 
   /** One RPC of the port is finished: release its place under the cap and wake a sleeping sender. */
   release(): void {
+    // The completion that makes room under the cap stamps it, before the count shows the room.
+    if (Atomics.load(this.outstanding, this.outIdx) >= this.cap) this.belowCapNs[this.outIdx >> 1] = this.hm.vc.t;
     Atomics.sub(this.outstanding, this.outIdx, 1);
     this.delta--;
     const hm = this.hm;
@@ -330,9 +332,13 @@ export class CpNodeSender implements AppThread, PayloadSource {
     if (st !== AppState.RUNNABLE) return Infinity;
     if (this.phase === S_WAIT) return recvNextNs(this.port.hm, this, now);
     if (!this.started) return now;
-    if (Atomics.load(this.port.outstanding, this.port.outIdx) >= this.port.cap) return Infinity;
+    const port = this.port;
+    if (Atomics.load(port.outstanding, port.outIdx) >= port.cap) return Infinity;
+    // Not before the completion that last made room under the cap (it may be ahead of this core).
+    const room = port.belowCapNs[port.outIdx >> 1]!;
     const t = this.schedule.nextStartNs;
-    return t > now ? t : now;
+    const u = t > now ? t : now;
+    return room > u ? room : u;
   }
 
   reset(): void {
@@ -478,7 +484,8 @@ export class CpNodeCoreApps {
    * (each replica reads as ELSEWHERE while another core runs its thread). `outstanding` is the
    * `cp.outstanding` column.
    */
-  constructor(hm: Homa, spec: CpNodeSpec | undefined, plan: readonly CpThreadPlan[], outstanding: Int32Array, senderWaiting: Int32Array) {
+  constructor(hm: Homa, spec: CpNodeSpec | undefined, plan: readonly CpThreadPlan[], outstanding: Int32Array, senderWaiting: Int32Array,
+    belowCapNs: Float64Array) {
     const migrate = hm.placement.mode !== PlacementMode.STAY;
     const mine = plan.filter((a) => a.host === hm.host && (a.core === hm.core || (migrate && a.kind !== 'sender')));
     if (spec === undefined || mine.length === 0) return;
@@ -496,7 +503,7 @@ export class CpNodeCoreApps {
         const sockG = sockLookup(hm, a.port);
         if (sockG < 0) throw new Error(`cp_node client: port ${a.port} is not bound on host ${hm.host}`);
         const sender = plan.find((x) => x.kind === 'sender' && x.host === hm.host && x.portIndex === a.portIndex)!;
-        p = new ClientPort(hm, sockG, outstanding, senderWaiting, outstandingIndex(hm.host, a.portIndex), sender, spec);
+        p = new ClientPort(hm, sockG, outstanding, senderWaiting, belowCapNs, outstandingIndex(hm.host, a.portIndex), sender, spec);
         ports.set(a.port, p);
         this.ports.push(p);
       }
