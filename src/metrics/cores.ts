@@ -37,7 +37,11 @@ export interface VirtualFidelity {
   deterministic: boolean;
   /** Emulated seconds per wall second of the whole run. */
   emulatedPerWallSec: number;
-  /** Items handled after the core had already jumped past their stamp (possible only within the window). */
+  /**
+   * Items handled after the core had already jumped past their stamp (possible only within the
+   * window), plus next events a core found below the bound it had published (state another core
+   * wrote without its virtual time: a bug to report; none is known).
+   */
   lateItems: number;
   /** Their share of all units of work. */
   lateShare: number;
