@@ -4,8 +4,9 @@
  * threads of one emulated core (or of the fabric). The runtime (src/cpu, src/run) knows nothing
  * about Homa and names no world: a world is a compiled module exporting `world`, and each worker
  * task carries that module's URL, so nothing but plain data (the URL, the config and the SAB)
- * crosses postMessage. `selftest` (a synthetic pipeline) and `homa` (hosts, NICs, the switch and
- * the protocol) are two worlds, named in src/cluster/worlds.ts.
+ * travels in the task message, once per core (never per packet). `selftest` (a synthetic
+ * pipeline) and `homa` (hosts, NICs, the switch and the protocol) are two worlds, named in
+ * src/cluster/worlds.ts.
  */
 import { pathToFileURL } from 'node:url';
 import { isAbsolute } from 'node:path';

@@ -15,7 +15,7 @@
 import { TT_RPC_HANDOFF, TT_RPC_QUEUED } from '../metrics/timetrace.js';
 import { waiterIndexOf, waiterInsert, waiterRemoveAt } from '../policy/interest.js';
 import { PlacementMode } from '../policy/placement.js';
-import { wakeupCore } from './migration.js';
+import { wakeThread, wakeupCore } from './migration.js';
 import { HOMA_MAX_SOCKETS } from './layout.js';
 import { LINE } from './layout.js';
 import type { Homa } from './homa.js';
@@ -58,9 +58,7 @@ export function rpcHandoff(hm: Homa, g: number, now: number): void {
     // Only a thread really asleep may move (src/homa/migration.ts).
     const dest = migrate ? wakeupCore(hm, t, core, now) : core;
     hm.off.lastAppActiveNs[dest] = now;
-    hm.tWakeNs[t] = hm.vc.t;
-    Atomics.store(hm.tWake, t * LINE, 1);
-    if (hm.doorbells !== null) hm.doorbells.ring(hm.host * hm.cores + dest);
+    wakeThread(hm, t, hm.host * hm.cores + dest);
     return;
   }
   readyAppend(hm, sockG, g);

@@ -91,3 +91,14 @@ export class WakeSeat {
     wait.blockStartNs = slept;
   }
 }
+
+/**
+ * Wakes app thread `t` of this host, which runs on global core `gcore`: the wake-up's stamp (the
+ * waker's virtual time, visible before the word: Atomics.store orders it), the wake word, then
+ * the doorbell.
+ */
+export function wakeThread(hm: Homa, t: number, gcore: number): void {
+  hm.tWakeNs[t] = hm.vc.t;
+  Atomics.store(hm.tWake, t * LINE, 1);
+  if (hm.doorbells !== null) hm.doorbells.ring(gcore);
+}

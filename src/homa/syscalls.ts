@@ -264,12 +264,6 @@ export function rpcStartNs(hm: Homa, g: number): number { return hm.rStartNs[g]!
 export function msgInByteAddr(hm: Homa, g: number, off: number): number { return msgByteAddr(hm, hm.rInPages, g, off); }
 /** The wake words of this host's app threads (the core loop's `wakeWords`; thread t's word is at t x LINE). */
 export function threadWakeWords(hm: Homa): Int32Array { return hm.tWake; }
-/** Wakes app thread `t` of this host, which runs on global core `gcore` (wake word, then doorbell). */
-export function wakeThread(hm: Homa, t: number, gcore: number): void {
-  hm.tWakeNs[t] = hm.vc.t; // the wake-up's stamp, visible before the word (Atomics.store orders it)
-  Atomics.store(hm.tWake, t * LINE, 1);
-  if (hm.doorbells !== null) hm.doorbells.ring(gcore);
-}
 /** The RPC handed to waiting thread `t` and not yet picked up, or -1. */
 export function handedOff(hm: Homa, t: number): number { return Atomics.load(hm.tRpc, t); }
 /** When SoftIRQ handed RPC g off (or queued it as ready), runtime clock ns. */
@@ -290,4 +284,4 @@ export { BPAGE_BYTES, HOMA_MAX_MESSAGE_LENGTH, HOMA_MAX_SOCKETS, HOMA_MAX_THREAD
 export { HOMA_ERR_NAMES, type Homa, type PayloadSource } from './homa.js';
 export { sockLookup } from './sock.js';
 export { M } from './metrics.js';
-export { WakeSeat } from './migration.js';
+export { WakeSeat, wakeThread } from './migration.js';
