@@ -44,6 +44,12 @@ export interface VirtualLoopEnv {
   readonly appsPreCountedN?: number;
   /** Charge the real time (x --cost-scale) of a unit of work that charged nothing (worlds without a cost model). */
   readonly measureUncharged?: boolean;
+  /**
+   * Whether this worker starts every item at max(its clock, the stamp), so that pushers may
+   * never lower its bound below its clock (`VSync.shareClock`). Not the fabric: it replays
+   * each packet at its own stamp, behind its clock.
+   */
+  readonly shareClock?: boolean;
   /** Test hook: random wall-clock sleeps in this loop (host independence tests). */
   readonly jitter?: { seed: number; maxMs: number; every: number } | null;
   onMeasureStart?(now: number): void;
@@ -52,11 +58,12 @@ export interface VirtualLoopEnv {
 }
 
 /**
- * Passes a blocked worker spins before parking (when spinning is allowed at all): about 10-20 us,
- * the order of a futex wake-up here. Longer spins lost on a shared 2-CPU host (bench/RESULTS.md):
- * a spinner holds a CPU that a woken worker, or another process, is waiting for.
+ * Passes a blocked worker spins before parking (when spinning is allowed at all): a microsecond
+ * or two, enough for a minimum holder in the middle of a short unit. Longer spins lost on this
+ * 2-CPU host (bench/RESULTS.md): 200 passes made the virtual bench 10-25% slower than 0-50, as a
+ * spinner holds a CPU that a woken worker, or another process, is waiting for.
  */
-const SPIN_PASSES = 200;
+const SPIN_PASSES = 20;
 /** Longest real park of a blocked or idle worker before it re-checks, ms. */
 const PARK_MS = 2;
 /** A pass that did nothing at a due time moves the clock this far (a context that claimed work it did not do). */
@@ -125,6 +132,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
   const jit = env.jitter ?? null;
   const trace = env.trace ?? null;
   const det = sync.deterministic;
+  const shareClock = env.shareClock === true;
   const stopped = (): boolean => Atomics.load(ctl, Ctl.PHASE) >= Phase.STOP;
   const jitState = new Int32Array([jit !== null ? (jit.seed * 2654435761 + me * 97 + 1) | 0 || 1 : 1]);
 
@@ -188,6 +196,7 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
     const published = sync.myBound();
     if (next < published && !atEnd) vc.lateBound(published - next);
     sync.publish(next, ring);
+    if (shareClock) sync.shareClock(now);
 
     // Wait until nobody can still produce anything earlier (or, at the end, until everyone is there).
     if (!ready(sync, atEnd, next, endNs)) {
@@ -216,6 +225,9 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
       }
       continue; // recompute: something may have arrived meanwhile
     }
+    // An item handed over while the others were being checked (lowered, then the pusher moved
+    // on) is not in `next`: look again rather than jump past it.
+    if (!det && sync.wasLowered()) continue;
     if (blockedOn !== -2) { sync.unblock(); blockedOn = -2; }
     if (atEnd) {
       if (det) sync.releaseTurn();
@@ -244,7 +256,9 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
       }
       if (!runnable && trace !== null) trace.idle(now, next);
       vc.t = next;
-      if (!runnable) vc.idleEnd = next;
+      // Idle or busy polling, an interrupt would have cut the gap short: an item stamped
+      // inside it that shows up later (within the window) is late.
+      vc.idleEnd = next;
     } else if (!measuring && now >= warmupNs) {
       startMeasure();
     }

@@ -9,13 +9,14 @@
  * id, so workers take turns in virtual-time order). A worker that pushes a stamped item into
  * another's ring lowers that worker's bound to the stamp *after* the push and before its own
  * bound can move past it (`lower`), so the minimum can never pass an item in flight; the owner
- * folds lowered values into its bound before it recomputes (`absorb`). Idle workers publish
- * +Infinity and drop out of the minimum, so when every core waits the cluster jumps straight to
- * the next event. A blocked worker says so; a worker that raises its bound rings the waiters
- * that may run now.
+ * folds lowered values into its bound before it recomputes (`absorb`); a pusher wakes it only
+ * if it could run the item now, else leaves that to whoever makes it the minimum (`lowerDue`).
+ * Idle workers publish +Infinity and drop out of the minimum, so when every core waits the
+ * cluster jumps straight to the next event. A blocked worker says so; a worker that raises its
+ * bound rings the waiters that may run now.
  *
- * Shared words per worker, each on its own cache line: `bound` and `lowered` (Float64; written
- * plainly: 8-byte aligned doubles are not torn by V8 on 64-bit hosts, and the mini-lock below
+ * Shared words per worker, each on its own cache line: `bound`, `lowered` and `clock` (Float64;
+ * written plainly: 8-byte aligned doubles are not torn by V8 on 64-bit hosts, and the mini-lock below
  * orders the only read-modify-write), `lock` (Int32 mini-lock over `lowered`) and `blockedOn`
  * (the worker this one waits for, -1 if it does not wait); one extra line holds the
  * deterministic turn token and the number of waiting workers.
@@ -31,7 +32,7 @@ const I_STRIDE = 16;
 export class VClock {
   /** Virtual now, ns. In wall mode the core loop sets it to the wall clock before each unit. */
   t = 0;
-  /** End of the last jump over idle time: an item stamped before it arrived late (fidelity monitor). */
+  /** End of the last jump over idle or polling time: an item stamped before it arrived late (fidelity monitor). */
   idleEnd = -Infinity;
   lateItems = 0;
   lateNs = 0;
@@ -50,7 +51,7 @@ export class VClock {
   /**
    * A consumer took an item stamped `stampNs`: returns the time it starts on it, max(clock,
    * stamp), moving the clock there. An item stamped before the end of a jump this core already
-   * made over idle time came too late to be handled at its stamp: counted with how late at most.
+   * made over idle (or busy-polling) time came too late to be handled at its stamp: counted with how late at most.
    */
   take(stampNs: number): number {
     if (stampNs < this.idleEnd) {
@@ -68,6 +69,7 @@ export function vsyncLayout(workers: number): LayoutDesc {
   return new LayoutBuilder()
     .add('bound', 'f64', workers * F_STRIDE)
     .add('lowered', 'f64', workers * F_STRIDE)
+    .add('clock', 'f64', workers * F_STRIDE)
     .add('words', 'i32', (workers + 1) * I_STRIDE)
     .build();
 }
@@ -80,6 +82,8 @@ const W_BLOCKED_ON = 2;
  */
 const W_ANY_WAITERS = 1;
 const W_TURN_SLEEPERS = 2;
+/** [3]: the lowering epoch: +1 after every `lower` that lowered something (see `othersMin`). */
+const W_EPOCH = 3;
 /** CAS attempts on a held turn token before sleeping on it (deterministic mode). */
 const TURN_SPINS = 200;
 
@@ -100,13 +104,18 @@ export function readBounds(sab: SharedArrayBuffer, desc: LayoutDesc, workers: nu
   const bound = column(sab, desc, 'bound', 'f64');
   const lowered = column(sab, desc, 'lowered', 'f64');
   const out = new Float64Array(workers);
-  for (let w = 0; w < workers; w++) out[w] = Math.min(bound[w * F_STRIDE]!, lowered[w * F_STRIDE]!);
+  for (let w = 0; w < workers; w++) {
+    const l = lowered[w * F_STRIDE]!; // first: see `VSync.boundOf`
+    const b = bound[w * F_STRIDE]!;
+    out[w] = l < b ? l : b;
+  }
   return out;
 }
 
 export class VSync {
   private readonly bound: Float64Array;
   private readonly lowered: Float64Array;
+  private readonly clock: Float64Array;
   private readonly words: Int32Array;
   /** Whom the last `othersMin` found holding the minimum. */
   argmin = -1;
@@ -122,7 +131,16 @@ export class VSync {
     readonly windowNs: number, readonly deterministic: boolean) {
     this.bound = column(sab, desc, 'bound', 'f64');
     this.lowered = column(sab, desc, 'lowered', 'f64');
+    this.clock = column(sab, desc, 'clock', 'f64');
     this.words = column(sab, desc, 'words', 'i32');
+  }
+
+  /**
+   * Shares this worker's clock (each pass, before it may wait): pushers never lower its bound
+   * below it (`lower`). Only rises, so a stale read is lower: still a valid bound.
+   */
+  shareClock(t: number): void {
+    this.clock[this.me * F_STRIDE] = t;
   }
 
   private lockOf(w: number): void {
@@ -136,17 +154,46 @@ export class VSync {
 
   /**
    * A pusher, after making a stamped item visible to worker `w`: `w`'s bound is at most `t` until
-   * `w` has absorbed it. Cheap when a value at most `t` already waits to be absorbed (`w` will
+   * `w` has absorbed it (at most max(t, w's shared clock): `w` starts nothing before its own
+   * clock; a core whose clock ran past the window on a long unit is not made the minimum by an
+   * item it can only take later, so the others need not wake it just to hear that). Cheap when a value at most `t` already waits to be absorbed (`w` will
    * recompute from its inputs, which include this item, before its bound can rise).
    */
   lower(w: number, t: number): void {
     if (w === this.me) return;
+    // `w` starts nothing before its own clock (a stale read is lower, so still a lower bound).
+    const c = this.clock[w * F_STRIDE]!;
+    if (c > t) t = c;
     if (t < this.othersFloor) this.othersFloor = t;
     const fi = w * F_STRIDE;
     if (this.lowered[fi]! <= t) return;
     this.lockOf(w);
     if (t < this.lowered[fi]!) this.lowered[fi] = t;
     this.unlockOf(w);
+    // After the store: a scan that started before it and read `w` first sees the epoch move.
+    Atomics.add(this.words, this.workers * I_STRIDE + W_EPOCH, 1);
+  }
+
+  /**
+   * `lower`, then: should the pusher wake `w` now? Not when `w` is registered as waiting and
+   * max(t, w's clock) lies beyond W + the smallest bound of the others (this worker's included:
+   * in the middle of a pass its clock may be well past the bound it published): `w` could not
+   * run it yet, and the worker whose rise makes `w` the minimum rings it then (`publish`; the
+   * park's timeout backs this up). Waking it now would only make it recompute and park again, a
+   * futex round trip each, the costliest thing on a host with fewer CPUs than workers.
+   */
+  lowerDue(w: number, t: number): boolean {
+    this.lower(w, t);
+    if (this.deterministic || w === this.me || Atomics.load(this.words, w * I_STRIDE + W_BLOCKED_ON) < 0) return true;
+    const c = this.clock[w * F_STRIDE]!;
+    if (c > t) t = c;
+    let m = Infinity;
+    for (let v = 0; v < this.workers; v++) {
+      if (v === w) continue;
+      const b = this.boundOf(v);
+      if (b < m) m = b;
+    }
+    return t <= m + this.windowNs;
   }
 
   /**
@@ -159,6 +206,7 @@ export class VSync {
     if (this.lowered[fi] === Infinity) return Infinity;
     this.lockOf(this.me);
     const l = this.lowered[fi]!;
+    // `bound` before clearing `lowered`: readers read them the other way round (boundOf).
     if (l < this.bound[fi]!) this.bound[fi] = l;
     this.lowered[fi] = Infinity;
     this.unlockOf(this.me);
@@ -190,15 +238,31 @@ export class VSync {
     let m = Infinity;
     let arg = -1;
     for (let w = 0; w < this.workers; w++) {
+      const l = lowered[w * F_STRIDE]!; // first: see boundOf
       let b = bound[w * F_STRIDE]!;
-      const l = lowered[w * F_STRIDE]!;
       if (l < b) b = l;
       if (b < m) { m = b; arg = w; }
     }
     for (let w = 0; w < this.workers; w++) {
       if (w === this.me || Atomics.load(this.words, w * I_STRIDE + W_BLOCKED_ON) < 0) continue;
-      if (this.deterministic ? w === arg : Math.min(bound[w * F_STRIDE]!, lowered[w * F_STRIDE]!) <= m) ring(w);
+      if (this.deterministic ? w === arg : this.boundOf(w) <= m) ring(w);
     }
+  }
+
+  /**
+   * Worker `w`'s bound as others see it (lowered values included). `lowered` is read *before*
+   * `bound`: `absorb` writes the lowered value into `bound` and only then clears `lowered`, so
+   * a reader that finds `lowered` cleared finds the new `bound` too (x86 keeps stores, and
+   * loads, in program order; V8 keeps typed-array accesses in order). Read the other way round,
+   * a reader could take the old `bound` and the cleared `lowered`, and let the minimum pass an
+   * item in flight: a parallel run of the unloaded 100 B echo then saw a core jump 40 us past a
+   * packet it had not yet been handed, about one run in ten.
+   */
+  boundOf(w: number): number {
+    const fi = w * F_STRIDE;
+    const l = this.lowered[fi]!;
+    const b = this.bound[fi]!;
+    return l < b ? l : b;
   }
 
   /** This worker's published bound. */
@@ -208,9 +272,25 @@ export class VSync {
 
   /**
    * The smallest bound of the other workers (Infinity if all are idle), remembering who holds it
-   * in `argmin` (the lowest id among equals).
+   * in `argmin` (the lowest id among equals). The workers are read one after the other, so an
+   * item can move during the scan from a worker not yet read (which then raises its bound) to
+   * one already read (lowered): the scan would miss it. Every `lower` moves the lowering epoch
+   * after its store and before the pusher can raise its own bound, so a scan that saw no move
+   * of the epoch saw every item somewhere; otherwise it scans again. (Without this, a parallel
+   * run of the unloaded 100 B echo let a polling core jump ~40 us past a reply the fabric was
+   * handing over, about one run in twenty.)
    */
   othersMin(): number {
+    const e = this.workers * I_STRIDE + W_EPOCH;
+    for (;;) {
+      const before = Atomics.load(this.words, e);
+      const m = this.scanOthers();
+      if (Atomics.load(this.words, e) === before) return m;
+    }
+  }
+
+  /** One pass over the other workers' bounds (protected: a test interleaves a move into it). */
+  protected scanOthers(): number {
     let m = Infinity;
     let arg = -1;
     const bound = this.bound;
@@ -218,8 +298,8 @@ export class VSync {
     for (let w = 0; w < this.workers; w++) {
       if (w === this.me) continue;
       const fi = w * F_STRIDE;
+      const l = lowered[fi]!; // first: see boundOf
       let b = bound[fi]!;
-      const l = lowered[fi]!;
       if (l < b) b = l;
       if (b < m) { m = b; arg = w; }
     }

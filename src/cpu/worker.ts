@@ -103,7 +103,7 @@ export default async function coreTask(task: CoreTask): Promise<CoreSummary> {
         stalls: stalls !== null && stalls.active ? stalls : null, appsPreCounted: true, appsPreCountedN: appsCounted,
         warmupNs: cfg.warmupMs * 1e6, endNs: (cfg.warmupMs + cfg.durationMs) * 1e6, hostCpus: task.hostCpus,
         jitter: jitterFromEnv(), measureUncharged: world.costModel !== true, onMeasureStart: setup.onMeasureStart?.bind(setup),
-        trace: setup.trace ?? null,
+        trace: setup.trace ?? null, shareClock: !fabric,
       }, setup.contexts, setup.apps);
     } else {
       runCoreLoop({

@@ -17,7 +17,8 @@ export const DOORBELL_STRIDE = 16;
 
 /** What a doorbell needs of virtual time (src/cpu/vsync.ts): this worker's clock and the bounds. */
 export interface VirtualRing {
-  lower(w: number, t: number): void;
+  /** Lowers `w`'s bound to `t`; returns whether `w` should be woken now (`VSync.lowerDue`). */
+  lowerDue(w: number, t: number): boolean;
 }
 
 export class Doorbells {
@@ -85,15 +86,18 @@ export class Doorbells {
     return Atomics.exchange(this.words, core * DOORBELL_STRIDE, DOORBELL_AWAKE) === DOORBELL_RUNG;
   }
 
-  /** Wakes `core` if it is parked (cheap when it is not: one atomic load). */
+  /**
+   * Wakes `core` if it is parked (cheap when it is not: one atomic load). Virtual time: not
+   * while `core` could not run anything yet (it is rung when it holds the minimum).
+   */
   ring(core: number): void {
-    if (this.vsync !== null) this.vsync.lower(core, this.vclock!.t);
+    if (this.vsync !== null && !this.vsync.lowerDue(core, this.vclock!.t)) return;
     this.wake(core);
   }
 
   /** Virtual time: `ring` for an item stamped `t` (a worker whose clock may be past the stamp: the fabric). */
   ringAt(core: number, t: number): void {
-    if (this.vsync !== null) this.vsync.lower(core, t);
+    if (this.vsync !== null && !this.vsync.lowerDue(core, t)) return;
     this.wake(core);
   }
 

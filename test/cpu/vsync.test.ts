@@ -110,6 +110,77 @@ describe('VSync (conservative bounds, single-threaded)', () => {
     c!.publish(9000, () => undefined);
     expect(a!.mayRun(7500)).toBe(true);
   });
+
+  it('a pusher never lowers a consumer below its shared clock: it starts nothing earlier', () => {
+    const [a, b, c] = sync(3, 1000);
+    a!.publish(50_000, () => undefined);
+    a!.shareClock(50_000); // a ran a long unit: its clock is past everyone's
+    b!.publish(1000, () => undefined);
+    c!.publish(9000, () => undefined);
+    b!.lower(0, 2000); // an item for a stamped 2000: a takes it at 50 000 at the earliest
+    expect(a!.absorb()).toBe(50_000);
+    expect(c!.othersMin()).toBe(1000);
+    b!.publish(60_000, () => undefined);
+    expect(c!.othersMin()).toBe(50_000); // not 2000: the item does not hold c back
+    b!.lower(2, 3000); // c has shared no clock (0): lowered to the stamp
+    expect(a!.othersMin()).toBe(3000);
+  });
+
+  it('a push wakes its consumer only when the consumer could run the item now', () => {
+    const [a, b, c] = sync(3, 1000);
+    a!.publish(100, () => undefined);
+    b!.publish(Infinity, () => undefined);
+    c!.publish(Infinity, () => undefined);
+    b!.block(0);
+    c!.block(0);
+    // b waits (registered): an item at 5000 is beyond W of a's bound (100): no wake-up now.
+    expect(a!.lowerDue(1, 5000)).toBe(false);
+    expect(b!.wasLowered()).toBe(true); // but its bound carries it
+    expect(a!.lowerDue(2, 1100)).toBe(true); // within W of the minimum: wake
+    c!.unblock();
+    expect(a!.lowerDue(2, 50_000)).toBe(true); // not registered as waiting: always woken
+    // The rise that makes b the minimum rings it.
+    c!.absorb();
+    c!.publish(60_000, () => undefined);
+    const rung: number[] = [];
+    a!.publish(6000, (w) => rung.push(w));
+    expect(rung).toEqual([1]);
+    // A consumer whose clock is past the window is not woken for an item it could take only later.
+    b!.absorb();
+    b!.publish(8000, () => undefined);
+    b!.shareClock(8000);
+    expect(a!.lowerDue(1, 6100)).toBe(false);
+    expect(sync(2, 1000, true)[0]!.lowerDue(1, 1e9)).toBe(true); // deterministic mode: always
+  });
+});
+
+describe('VSync.othersMin (a scan that an item crosses)', () => {
+  it('scans again when a lowering happened during the scan, so an item moving between workers is never missed', () => {
+    const desc = vsyncLayout(3);
+    const sab = allocate(desc);
+    initVsync(sab, desc, 3);
+    const fabric = new VSync(sab, desc, 3, 2, 1000, false);
+    const core0 = new VSync(sab, desc, 3, 0, 1000, false);
+    let scans = 0;
+    /** Core 1 reads core 0, then (between the two reads) the fabric hands its item to core 0 and goes idle, then reads the fabric. */
+    class Interleaved extends VSync {
+      protected override scanOthers(): number {
+        scans++;
+        if (scans > 1) return super.scanOthers();
+        const seen0 = core0.boundOf(0);
+        fabric.lower(0, 5000); // the item reaches core 0, already read
+        fabric.publish(Infinity, () => undefined); // and leaves the fabric, not yet read
+        return Math.min(seen0, fabric.boundOf(2)); // what a one-pass scan would have found
+      }
+    }
+    const core1 = new Interleaved(sab, desc, 3, 1, 1000, false);
+    core0.publish(50_000, () => undefined);
+    fabric.publish(4000, () => undefined); // holding the item (stamp 5000) as its next event
+    expect(core1.othersMin()).toBe(5000); // not 50 000: the rescan finds the item at core 0
+    expect(scans).toBe(2);
+    expect(core1.mayRun(6000)).toBe(true);
+    expect(core1.mayRun(6001)).toBe(false);
+  });
 });
 
 describe('VClock.take (the fidelity monitor)', () => {

@@ -69,21 +69,39 @@ describe('virtual time: locks', () => {
 });
 
 describe('virtual time: calibration', () => {
+  const unloaded = (over: Record<string, unknown> = {}): ReturnType<typeof resolveConfig> => resolveConfig({
+    hosts: 2, cores: 1, workload: '100', gbps: 0, clientMax: 1, ports: 1, portReceivers: 0,
+    serverPorts: 1, portThreads: 1, warmupMs: 0.1, durationMs: 1, baseRttUsecs: 15, ...over,
+  });
+
   it('an unloaded 100 B RTT is exactly the sum of the profile stages on its path', async () => {
-    const cfg = resolveConfig({ hosts: 2, cores: 1, workload: '100', gbps: 0, clientMax: 1, ports: 1, portReceivers: 0,
-      serverPorts: 1, portThreads: 1, warmupMs: 0.1, durationMs: 1, baseRttUsecs: 15 });
+    const cfg = unloaded();
     const r = await emulate(cfg);
     const model = unloadedRttPath(cfg, resolveCosts('xl170', 1));
     expect(r.header.calibration!.totalUs).toBeCloseTo(model.totalNs / 1000, 9);
     expect(r.samples.rttNs.length).toBeGreaterThan(100);
-    // Every RTT is the modelled path, except the few that met the timer's tick (1 ms) on their way.
-    const exact = Array.from(r.samples.rttNs).filter((x) => Math.abs(x - model.totalNs) < 1e-3).length;
-    expect(exact / r.samples.rttNs.length).toBeGreaterThan(0.95);
+    // Every RTT is the modelled path, except the one or two that met the timer's tick (1 ms) on their way.
+    const inexact = Array.from(r.samples.rttNs).filter((x) => Math.abs(x - model.totalNs) >= 1e-3).length;
+    expect(inexact).toBeLessThanOrEqual(2);
     expect(Math.min(...r.samples.rttNs)).toBeCloseTo(model.totalNs, 3);
     // Near the kernel's 15 us on xl170.
     expect(model.totalNs).toBeGreaterThan(12_000);
     expect(model.totalNs).toBeLessThan(17_000);
   }, 60_000);
+
+  it('parallel runs of the unloaded echo give the deterministic run\'s figures', async () => {
+    // Both hosts ping each other in lockstep: items cross between workers at the same instants,
+    // so a scan of the bounds that misses an item in flight, or a core that jumps past an item
+    // handed to it during its check, shows as a ~40 us RTT or a few RPCs fewer. Each of those
+    // used to hit about one run in ten; five runs here.
+    const det = await emulate(unloaded({ deterministic: true }));
+    const want = { n: det.metrics['client_responses_done'], rtt: Array.from(det.samples.rttNs) };
+    for (let i = 0; i < 5; i++) {
+      const r = await emulate(unloaded());
+      expect({ n: r.metrics['client_responses_done'], rtt: Array.from(r.samples.rttNs) }).toEqual(want);
+      expect(r.fidelity.virtual!.lateItems).toBe(0);
+    }
+  }, 120_000);
 });
 
 /** Every figure of a JSON report, less those that describe the host (wall time, parks, sync waits). */
