@@ -17,7 +17,7 @@ export interface RunWarning {
 
 export interface WarningInput {
   cfg: Pick<EmuConfig, 'timeoutTicks' | 'tickUsecs' | 'lossRate' | 'maxRpcsPerHost' | 'bpagesPerHost' | 'packetSlots'
-    | 'switchQueuePkts' | 'ringSlots' | 'gbps' | 'clientMax' | 'dilation'>;
+    | 'switchQueuePkts' | 'ringSlots' | 'gbps' | 'clientMax' | 'dilation' | 'clock'>;
   /** Canary counts by name (Homa metrics, net_drop_<reason>, client_error_<errno>), zeros left out. */
   canaries: Readonly<Record<string, number>>;
   /** Share of the window clients were behind their Poisson schedule (0..1). */
@@ -90,11 +90,17 @@ export function runWarnings(w: WarningInput): RunWarning[] {
     });
   }
   if (w.lagFraction >= 0.01) {
-    out.push({
-      code: 'load-not-reached', option: '--dilation',
-      message: `the offered load was not reached: clients fell ${(w.lagFraction * 100).toFixed(0)}% behind their Poisson schedule at --gbps ${cfg.gbps} (RTTs exclude the wait); `
-        + `raise --dilation (now ${cfg.dilation}) if the host is too slow, raise --client-max (now ${cfg.clientMax}) if clients hit their outstanding cap, or lower --gbps`,
-    });
+    const behind = `the offered load was not reached: clients fell ${(w.lagFraction * 100).toFixed(0)}% behind their Poisson schedule at --gbps ${cfg.gbps} (RTTs exclude the wait); `;
+    // In virtual time the host's speed plays no part: the emulated cluster itself is saturated.
+    out.push(cfg.clock === 'virtual'
+      ? {
+        code: 'load-not-reached', option: '--gbps',
+        message: behind + `the emulated cores or links cannot carry it (see the busiest core): lower --gbps, add --cores, or raise --client-max (now ${cfg.clientMax}) if clients hit their outstanding cap`,
+      }
+      : {
+        code: 'load-not-reached', option: '--dilation',
+        message: behind + `raise --dilation (now ${cfg.dilation}) if the host is too slow, raise --client-max (now ${cfg.clientMax}) if clients hit their outstanding cap, or lower --gbps`,
+      });
   }
   if (w.mismatches > 0) {
     out.push({ code: 'payload-mismatch', option: null, message: `${w.mismatches} responses did not match their requests byte for byte (a bug: please report it with the command line)` });

@@ -37,9 +37,15 @@ describe('runWarnings', () => {
     expect(runWarnings({ ...quiet, lagFraction: 0.009 })).toEqual([]);
     const w = runWarnings({ ...quiet, lagFraction: 0.25, mismatches: 1, leaks: { rpcs: -2 }, fidelity: ['oversubscribed: 9 worker threads on 2 host CPUs'] });
     expect(w.map((x) => x.code)).toEqual(['load-not-reached', 'payload-mismatch', 'slots-leaked', 'fidelity-oversubscribed']);
-    expect(w[0]!.message).toMatch(/25% behind .*raise --dilation \(now 1\)/);
+    // Virtual time (the default): the emulated cluster is saturated; the host has no part in it.
+    expect(w[0]!.message).toMatch(/25% behind .*the emulated cores or links cannot carry it .*lower --gbps/);
+    expect(w[0]!.message).not.toMatch(/dilation/);
+    expect(w[0]!.option).toBe('--gbps');
     expect(w[1]!.option).toBeNull();
     expect(w[3]!.option).toBe('--dilation');
+    const wall = runWarnings({ ...quiet, cfg: { ...quiet.cfg, clock: 'wall' }, lagFraction: 0.25 });
+    expect(wall[0]!.message).toMatch(/25% behind .*raise --dilation \(now 1\) if the host is too slow/);
+    expect(wall[0]!.option).toBe('--dilation');
   });
 });
 
