@@ -13,7 +13,10 @@ import { OPTIONS, OPTION_BY_FLAG, OPTION_BY_KEY, type OptionSpec } from '../conf
 export function helpFor(o: OptionSpec): string {
   const range = o.kind === 'enum' ? ` (${o.values!.join('|')})`
     : o.kind === 'int' || o.kind === 'number' ? ` [${o.min}..${o.max}${o.unit ? ` ${o.unit}` : ''}]` : '';
-  const def = o.def === '' ? (o.help.includes('default') ? '' : ' (default: none)') : ` (default: ${String(o.def)}${o.unit && o.kind !== 'bool' ? ` ${o.unit}` : ''})`;
+  const unit = o.unit && o.kind !== 'bool' ? ` ${o.unit}` : '';
+  const def = o.def === '' ? (o.help.includes('default') ? '' : ' (default: none)')
+    : o.virtualDef !== undefined ? ` (default: ${o.virtualDef}${unit}; ${String(o.def)}${unit} with --clock wall)`
+      : ` (default: ${String(o.def)}${unit})`;
   return `${o.help}${range}${def}`;
 }
 

@@ -131,6 +131,9 @@ export function resolveConfig(partial: Record<string, unknown> = {}): EmuConfig 
     }
     c[k] = coerceOption(o, v);
   }
+  if (c['clock'] === 'virtual') {
+    for (const o of OPTIONS) if (o.virtualDef !== undefined && partial[o.key] === undefined) c[o.key] = o.virtualDef;
+  }
   const opts = c as unknown as EmuOptions;
   checkCutoffs(opts);
   const cfg: EmuConfig = { ...opts, policies: resolvePolicies(opts) };
@@ -156,12 +159,17 @@ function checkCutoffs(cfg: EmuOptions): void {
   parseCutoffs(cfg.unschedCutoffs);
 }
 
+/** An option's default under `clock` (see `OptionSpec.virtualDef`). */
+export function defaultOf(o: OptionSpec, clock: string): number | string | boolean {
+  return clock === 'virtual' && o.virtualDef !== undefined ? o.virtualDef : o.def;
+}
+
 /** Options whose value differs from the default (for report headers). */
 export function nonDefaults(cfg: EmuConfig): Array<[string, unknown]> {
   const out: Array<[string, unknown]> = [];
   for (const o of OPTIONS) {
     const v = (cfg as unknown as Record<string, unknown>)[o.key];
-    if (v !== o.def) out.push([o.flag, v]);
+    if (v !== defaultOf(o, cfg.clock)) out.push([o.flag, v]);
   }
   return out;
 }

@@ -34,7 +34,8 @@ describe('help for a newcomer', () => {
       expect(e, o.flag).toBeDefined();
       const text = e!.replace(/\s+/g, ' ');
       expect(text, o.flag).toMatch(/default/);
-      if (o.def !== '') expect(text, o.flag).toContain(`(default: ${String(o.def)}`);
+      if (o.virtualDef !== undefined) expect(text, o.flag).toMatch(new RegExp(`\\(default: ${o.virtualDef} \\S+; ${String(o.def)} \\S+ with --clock wall\\)`));
+      else if (o.def !== '') expect(text, o.flag).toContain(`(default: ${String(o.def)}`);
     }
     expect(r.stdout).toMatch(/-s, --seconds -> --duration-ms/);
   });

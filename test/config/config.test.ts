@@ -61,6 +61,18 @@ describe('resolveConfig', () => {
     }
   });
 
+  it('windows default to emulated milliseconds in virtual time and to wall seconds in wall time', () => {
+    const v = defaultConfig();
+    expect([v.clock, v.durationMs, v.warmupMs]).toEqual(['virtual', 10, 2]);
+    const w = resolveConfig({ clock: 'wall' });
+    expect([w.durationMs, w.warmupMs]).toEqual([3000, 500]);
+    expect(resolveConfig({ durationMs: 5 }).warmupMs).toBe(2); // each option on its own
+    expect(resolveConfig({ durationMs: 3000, warmupMs: 500 }).durationMs).toBe(3000);
+    // Each is a default of its clock, so neither shows as a changed option.
+    expect(nonDefaults(w)).toEqual([['clock', 'wall']]);
+    expect(nonDefaults(resolveConfig({ durationMs: 3000 }))).toEqual([['duration-ms', 3000]]);
+  });
+
   it('nonDefaults lists exactly the changed options', () => {
     expect(nonDefaults(defaultConfig())).toEqual([]);
     expect(nonDefaults(resolveConfig({ maxGroSkbs: 5, hosts: 3 }))).toEqual([['hosts', 3], ['max-gro-skbs', 5]]);
