@@ -20,6 +20,7 @@ import { unloadedRttPath, type PathStage } from '../homa/cost-path.js';
 import { computeDigest, type Digest } from '../metrics/digest.js';
 import { cdfPoints, mergeEncoded, percentiles, type Percentiles } from '../metrics/histo.js';
 import { lockRows, type LockRow } from '../metrics/locks.js';
+import { LockStat } from '../shm/lock.js';
 import { parseStalls, type StallSpec } from '../cpu/faults.js';
 import type { RunOptions, WorkerPool } from '../run/orchestrator.js';
 import { openWorkerPool, runWorld } from './worlds.js';
@@ -202,7 +203,8 @@ export async function emulate(cfg: EmuConfig, opts: EmulateOptions = {}): Promis
 
   const tb = timeBaseOf(cfg);
   const cores = coreRows(raw.coreStats, raw.totalWorkers, cfg.cores, raw.hasFabric, tb);
-  const vfid = costs !== null ? virtualFidelity(raw.coreStats, raw.totalWorkers, {
+  const lockAcquisitions = raw.lockStats.reduce((a, l) => a + l.total[LockStat.ACQUISITIONS]!, 0);
+  const vfid = costs !== null ? virtualFidelity(raw.coreStats, raw.totalWorkers, lockAcquisitions, {
     costProfile: costs.profile, costScale: cfg.costScale, syncWindowNs: cfg.deterministic ? 0 : cfg.syncWindowNs,
     deterministic: cfg.deterministic, emulatedPerWallSec: raw.wallNs > 0 ? (cfg.warmupMs / 1e3 + emuSec) / (raw.wallNs / 1e9) : 0,
   }) : null;

@@ -60,8 +60,12 @@ export const CoreStat = {
   LATE_ITEMS: NUM_ROLES + 13,
   LATE_NS: NUM_ROLES + 14,
   LATE_MAX_NS: NUM_ROLES + 15,
+  /** Virtual time, fidelity: lock acquisitions out of emulated order, and by how much (sum, max; see LockTable.orderInversions). */
+  LOCK_INVERSIONS: NUM_ROLES + 16,
+  LOCK_INVERSION_NS: NUM_ROLES + 17,
+  LOCK_INVERSION_MAX_NS: NUM_ROLES + 18,
 } as const;
-export const CORE_STAT_FIELDS = NUM_ROLES + 16;
+export const CORE_STAT_FIELDS = NUM_ROLES + 19;
 
 /** Layout of the runtime's own columns (the world's are added under `world.`). */
 export function runtimeLayout(totalWorkers: number, clockWords: number, doorbellWords: number): LayoutBuilder {

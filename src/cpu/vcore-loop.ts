@@ -353,6 +353,11 @@ export function runVirtualCoreLoop(env: VirtualLoopEnv, contexts: readonly Kerne
   stats[base + CoreStat.LATE_ITEMS] = vc.lateItems;
   stats[base + CoreStat.LATE_NS] = vc.lateNs;
   stats[base + CoreStat.LATE_MAX_NS] = vc.lateMaxNs;
+  if (env.locks !== null) {
+    stats[base + CoreStat.LOCK_INVERSIONS] = env.locks.orderInversions;
+    stats[base + CoreStat.LOCK_INVERSION_NS] = env.locks.orderInversionNs;
+    stats[base + CoreStat.LOCK_INVERSION_MAX_NS] = env.locks.orderInversionMaxNs;
+  }
   stats[base + CoreStat.IPIS_SENT] = doorbells.wakeups;
   if (activeApps !== 0) Atomics.sub(ctl, Ctl.APPS_ACTIVE, activeApps);
 }

@@ -47,6 +47,17 @@ export interface VirtualFidelity {
   lateShare: number;
   lateMeanNs: number;
   lateMaxNs: number;
+  /**
+   * Lock holds out of emulated order: a hold overlapped, in emulated time, a hold another core
+   * had already made of the same lock (it took the lock first on the host but later in emulated
+   * time: ahead within the window, or carried past by one long unit), so the wait the emulated
+   * order implies was never counted. Their share of all acquisitions, and the missed waits
+   * (mean, max; ns).
+   */
+  lockInversions: number;
+  lockInversionShare: number;
+  lockInversionMeanNs: number;
+  lockInversionMaxNs: number;
   /** Times cores waited for slower ones, and real parks (host figures, not emulated). */
   syncWaits: number;
   parks: number;
@@ -114,10 +125,15 @@ export function busiestCore(rows: readonly CoreRow[]): CoreRow | null {
 }
 
 /** Sums the virtual-time monitor over the emulated cores' stat rows. */
-export function virtualFidelity(coreStats: Float64Array, workers: number, v: Omit<VirtualFidelity, 'lateItems' | 'lateShare' | 'lateMeanNs' | 'lateMaxNs' | 'syncWaits' | 'parks'>): VirtualFidelity {
-  let late = 0, lateNs = 0, lateMax = 0, work = 0, waits = 0, parks = 0;
+export function virtualFidelity(coreStats: Float64Array, workers: number, lockAcquisitions: number,
+  v: Omit<VirtualFidelity, 'lateItems' | 'lateShare' | 'lateMeanNs' | 'lateMaxNs' | 'syncWaits' | 'parks'
+    | 'lockInversions' | 'lockInversionShare' | 'lockInversionMeanNs' | 'lockInversionMaxNs'>): VirtualFidelity {
+  let late = 0, lateNs = 0, lateMax = 0, work = 0, waits = 0, parks = 0, inv = 0, invNs = 0, invMax = 0;
   for (let g = 0; g < workers; g++) {
     const b = g * CORE_STAT_FIELDS;
+    inv += coreStats[b + CoreStat.LOCK_INVERSIONS]!;
+    invNs += coreStats[b + CoreStat.LOCK_INVERSION_NS]!;
+    invMax = Math.max(invMax, coreStats[b + CoreStat.LOCK_INVERSION_MAX_NS]!);
     late += coreStats[b + CoreStat.LATE_ITEMS]!;
     lateNs += coreStats[b + CoreStat.LATE_NS]!;
     lateMax = Math.max(lateMax, coreStats[b + CoreStat.LATE_MAX_NS]!);
@@ -125,7 +141,11 @@ export function virtualFidelity(coreStats: Float64Array, workers: number, v: Omi
     waits += coreStats[b + CoreStat.SYNC_WAITS]!;
     parks += coreStats[b + CoreStat.PARKS]!;
   }
-  return { ...v, lateItems: late, lateShare: work > 0 ? late / work : 0, lateMeanNs: late > 0 ? lateNs / late : 0, lateMaxNs: lateMax, syncWaits: waits, parks };
+  return {
+    ...v, lateItems: late, lateShare: work > 0 ? late / work : 0, lateMeanNs: late > 0 ? lateNs / late : 0, lateMaxNs: lateMax,
+    lockInversions: inv, lockInversionShare: lockAcquisitions > 0 ? inv / lockAcquisitions : 0,
+    lockInversionMeanNs: inv > 0 ? invNs / inv : 0, lockInversionMaxNs: invMax, syncWaits: waits, parks,
+  };
 }
 
 export function fidelity(rows: readonly CoreRow[], hostCpus: number, emulatedCores: number, workerThreads: number,

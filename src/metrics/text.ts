@@ -53,7 +53,9 @@ export function fidelityText(f: FidelityReport): string {
   const lines = v !== null ? [
     `clock virtual: cost profile ${v.costProfile}${v.costScale !== 1 ? ` x ${v.costScale}` : ''}, sync window ${v.deterministic ? '0 ns (deterministic)' : `${v.syncWindowNs} ns`}; ${v.emulatedPerWallSec.toExponential(2)} emulated s per wall s`,
     `host CPUs ${f.hostCpus}, emulated cores ${f.emulatedCores}, worker threads ${f.workerThreads} (the host's speed changes the wall time, not the figures)`,
-    `fidelity: ${fmtRate(v.lateItems)} items late (stamped before their core's clock, or an event below the bound the core had published; ${(v.lateShare * 100).toFixed(3)}% of work, mean ${v.lateMeanNs.toFixed(0)} ns, max ${v.lateMaxNs.toFixed(0)} ns late); ${fmtRate(v.syncWaits)} sync waits, ${fmtRate(v.parks)} parks (host)`,
+    `fidelity: ${fmtRate(v.lateItems)} items late (stamped before their core's clock, or an event below the bound the core had published; ${(v.lateShare * 100).toFixed(3)}% of work, mean ${v.lateMeanNs.toFixed(0)} ns, max ${v.lateMaxNs.toFixed(0)} ns late); `
+      + `${fmtRate(v.lockInversions)} lock holds out of emulated order (${(v.lockInversionShare * 100).toFixed(3)}% of acquisitions; waits not counted: mean ${v.lockInversionMeanNs.toFixed(0)} ns, max ${v.lockInversionMaxNs.toFixed(0)} ns); `
+      + `${fmtRate(v.syncWaits)} sync waits, ${fmtRate(v.parks)} parks (host)`,
   ] : [
     `clock wall: host CPUs ${f.hostCpus}, emulated cores ${f.emulatedCores}, worker threads ${f.workerThreads}, oversubscription ${f.oversubscription.toFixed(2)}x, idle mode ${f.idleMode}, dilation ${f.dilation}`,
     `stolen time: mean ${(f.meanStolenShare * 100).toFixed(1)}% per core, max ${(f.maxStolenShare * 100).toFixed(1)}%`,

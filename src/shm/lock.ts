@@ -188,6 +188,16 @@ export class LockTable {
   /** Virtual time: the lock lines seen as doubles ([id*8+1] last release, [id*8+2] this hold's start). */
   private readonly vtimes: Float64Array | null;
   private readonly vclock: { t: number } | null;
+  /**
+   * Virtual time: holds by this core that overlapped, in emulated time, a hold another core had
+   * already made of the same lock (it got the lock first on the host though it came later in
+   * emulated time: ahead within the window, or carried past by one long unit), so that the wait
+   * the emulated order implies (that core until this one's release) was never counted; and how
+   * long those missed waits were (sum, max; ns).
+   */
+  orderInversions = 0;
+  orderInversionNs = 0;
+  orderInversionMaxNs = 0;
 
   constructor(sab: SharedArrayBuffer, desc: LayoutDesc, spec: LockTableSpec, core: number, opts?: Partial<LockOptions>) {
     const total = checkSpec(spec);
@@ -288,6 +298,15 @@ export class LockTable {
     if (vt !== null) {
       const now = this.vclock!.t;
       const start = vt[id * 8 + 3]!;
+      const later = vt[id * 8 + 4]!;
+      if (later < now) {
+        // That other hold began inside this one: in emulated order its core would have waited
+        // until now, and nobody counted that wait (fidelity: the window, or one long unit).
+        const missed = now - later;
+        this.orderInversions++;
+        this.orderInversionNs += missed;
+        if (missed > this.orderInversionMaxNs) this.orderInversionMaxNs = missed;
+      }
       const row = this.rowOf[id]!;
       this.stats[row + LockStat.HOLD_NS_SAMPLED]! += now - start;
       this.stats[row + LockStat.HOLD_SAMPLES]! += 1;
@@ -317,6 +336,9 @@ export class LockTable {
 
   /** Zeroes this core's stat rows (at the start of the measured window). */
   resetStats(): void {
+    this.orderInversions = 0;
+    this.orderInversionNs = 0;
+    this.orderInversionMaxNs = 0;
     for (let c = 0; c < this.spec.classes.length; c++) {
       const row = (c * this.spec.cores + this.core) * LOCK_STAT_FIELDS;
       this.stats.fill(0, row, row + LOCK_STAT_FIELDS);
@@ -357,7 +379,11 @@ export class LockTable {
     // it: one that began later lies in this core's future (that core ran ahead within the
     // window, or one long unit carried it past), and in emulated time this core came first.
     const rel = vt[id * 8 + 1]!;
-    if (rel > clock.t && vt[id * 8 + 2]! <= clock.t) {
+    const lastStart = vt[id * 8 + 2]!;
+    // A last hold that began in this core's future: another core took the lock first on the
+    // host but later in emulated time. Kept for `unlock`, which counts it if the holds overlap.
+    vt[id * 8 + 4] = lastStart > clock.t ? lastStart : Infinity;
+    if (rel > clock.t && lastStart <= clock.t) {
       const wait = rel - clock.t;
       const tr = this.trace;
       if (tr !== null) {

@@ -81,6 +81,34 @@ describe('LockTable, one thread', () => {
     expect(after[0]!.perCore[2]![LockStat.ACQUISITIONS]).toBe(1); // other cores' rows untouched
   });
 
+  it('virtual time: a hold that overlaps, in emulated time, one another core made first on the host is counted with the wait it missed', () => {
+    const { sab, desc } = setup();
+    const v0 = { t: 0 };
+    const v1 = { t: 0 };
+    const c0 = new LockTable(sab, desc, SPEC, 0, { vclock: v0 });
+    const c1 = new LockTable(sab, desc, SPEC, 1, { vclock: v1 });
+    // Core 1, ahead in emulated time, holds lock 1 over [5000, 6000] first.
+    v1.t = 5000; c1.lock(1); v1.t = 6000; c1.unlock(1);
+    // Core 0 takes it at 1000 (its clock: it came first) and releases at 2000: no overlap, no error.
+    v0.t = 1000; c0.lock(1); v0.t = 2000; c0.unlock(1);
+    expect([c0.orderInversions, c1.orderInversions]).toEqual([0, 0]);
+    // Core 1 again over [9000, 9500]; core 0 holds it over [8500, 9200]: in emulated order core 1
+    // would have waited from 9000 to 9200, and nobody counted that.
+    v1.t = 9000; c1.lock(1); v1.t = 9500; c1.unlock(1);
+    v0.t = 8500; c0.lock(1); v0.t = 9200; c0.unlock(1);
+    expect([c0.orderInversions, c0.orderInversionNs, c0.orderInversionMaxNs]).toEqual([1, 200, 200]);
+    // Neither waited in emulated time (core 0 came first; core 1 got it free on the host).
+    expect(readLockStats(sab, desc, SPEC)[0]!.total[LockStat.WAIT_NS]).toBe(0);
+    // In order, the later acquirer waits for the release and nothing is out of order.
+    v0.t = 20_000; c0.lock(1); v0.t = 20_500; c0.unlock(1);
+    v1.t = 20_100; c1.lock(1);
+    expect(v1.t).toBe(20_500);
+    c1.unlock(1);
+    expect(c1.orderInversions).toBe(0);
+    c0.resetStats();
+    expect(c0.orderInversions).toBe(0);
+  });
+
   it('trylock acquires a free lock and fails (counted) on a held one', () => {
     const { sab, desc } = setup();
     const c0 = new LockTable(sab, desc, SPEC, 0);
