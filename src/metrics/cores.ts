@@ -161,6 +161,9 @@ export function fidelity(rows: readonly CoreRow[], hostCpus: number, emulatedCor
     if (virtual.lateShare > 0.01) {
       warnings.push(`${(virtual.lateShare * 100).toFixed(1)}% of work items arrived after their core had moved past their stamp (by ${virtual.lateMeanNs.toFixed(0)} ns on average, ${virtual.lateMaxNs.toFixed(0)} ns at most): lower --sync-window-ns (now ${virtual.syncWindowNs}) for exact ordering`);
     }
+    if (virtual.lockInversionShare > 0.01) {
+      warnings.push(`lock order: ${(virtual.lockInversionShare * 100).toFixed(1)}% of lock acquisitions overlapped, in emulated time, a hold another core had made first on the host, and their waits (${virtual.lockInversionMeanNs.toFixed(0)} ns on average, ${virtual.lockInversionMaxNs.toFixed(0)} ns at most) went uncounted: lock waits read low; lower --sync-window-ns (now ${virtual.syncWindowNs}), or use --deterministic (long passes of work cause some too)`);
+    }
     return { clock: 'virtual', virtual, hostCpus, emulatedCores, workerThreads, oversubscription, idleMode, dilation, meanStolenShare, maxStolenShare, warnings };
   }
   if (oversubscription > 1 && idleMode === 'poll') {

@@ -116,6 +116,7 @@ export function runWarnings(w: WarningInput): RunWarning[] {
 /** A fidelity warning (metrics/cores.ts) with its code and the option it names. */
 function fidelityWarning(message: string): RunWarning {
   if (message.includes('--idle-mode poll')) return { code: 'fidelity-spinning', message, option: '--idle-mode' };
+  if (message.startsWith('lock order:')) return { code: 'fidelity-lock-order', message, option: '--sync-window-ns' };
   if (message.includes('lower --sync-window-ns')) return { code: 'fidelity-late-items', message, option: '--sync-window-ns' };
   if (message.startsWith('--max-wall-s')) return { code: 'wall-limit', message, option: '--max-wall-s' };
   if (message.startsWith('host scheduling dominates')) return { code: 'fidelity-host-scheduling', message, option: '--dilation' };

@@ -57,6 +57,21 @@ describe('the oversubscription warning', () => {
   });
 });
 
+describe('the virtual-time fidelity warnings', () => {
+  const v = {
+    costProfile: 'xl170', costScale: 1, syncWindowNs: 1000, deterministic: false, emulatedPerWallSec: 0.01,
+    lateItems: 0, lateShare: 0, lateMeanNs: 0, lateMaxNs: 0,
+    lockInversions: 0, lockInversionShare: 0, lockInversionMeanNs: 0, lockInversionMaxNs: 0, syncWaits: 0, parks: 0,
+  };
+  it('say nothing under 1%, and name the window above it: late items, lock holds out of emulated order', () => {
+    expect(fidelity([], 2, 8, 9, 'hybrid', 1, { ...v, lateShare: 0.009, lockInversionShare: 0.009 }).warnings).toEqual([]);
+    const f = fidelity([], 2, 8, 9, 'hybrid', 1, { ...v, lateShare: 0.02, lateMeanNs: 300, lateMaxNs: 900, lockInversions: 50, lockInversionShare: 0.03, lockInversionMeanNs: 400, lockInversionMaxNs: 2000 });
+    const w = runWarnings({ ...quiet, fidelity: f.warnings });
+    expect(w.map((x) => [x.code, x.option])).toEqual([['fidelity-late-items', '--sync-window-ns'], ['fidelity-lock-order', '--sync-window-ns']]);
+    expect(w[1]!.message).toMatch(/^lock order: 3\.0% of lock acquisitions .*\(400 ns on average, 2000 ns at most\) went uncounted: lock waits read low; lower --sync-window-ns \(now 1000\)/);
+  });
+});
+
 describe('homa-emu run prints the warnings and flags them in the JSON', () => {
   it('RPC slots that run out: WARNING lines and warnings[] with the option to raise', () => {
     const bin = fileURLToPath(new URL('../../bin/homa-emu.js', import.meta.url));
