@@ -16,10 +16,10 @@
  * bound rings the waiters that may run now.
  *
  * Shared words per worker, each on its own cache line: `bound`, `lowered` and `clock` (Float64;
- * written plainly: 8-byte aligned doubles are not torn by V8 on 64-bit hosts, and the mini-lock below
- * orders the only read-modify-write), `lock` (Int32 mini-lock over `lowered`) and `blockedOn`
- * (the worker this one waits for, -1 if it does not wait); one extra line holds the
- * deterministic turn token and the number of waiting workers.
+ * written plainly: 8-byte aligned doubles are not torn by V8 on 64-bit hosts, and the mini-lock
+ * below orders the only read-modify-write), `lock` (Int32 mini-lock over `lowered`) and
+ * `blockedOn` (the worker this one waits for, -1 if it does not wait); one extra line holds the
+ * deterministic turn token, the number of waiting workers and the lowering epoch.
  */
 import { LayoutBuilder, column, type LayoutDesc } from '../shm/layout.js';
 import type { Costs } from '../config/cost-profile.js';
@@ -32,7 +32,7 @@ const I_STRIDE = 16;
 export class VClock {
   /** Virtual now, ns. In wall mode the core loop sets it to the wall clock before each unit. */
   t = 0;
-  /** End of the last jump over idle or polling time: an item stamped before it arrived late (fidelity monitor). */
+  /** End of the last jump over idle or busy-polling time: an item stamped before it arrived late (fidelity monitor). */
   idleEnd = -Infinity;
   lateItems = 0;
   lateNs = 0;
@@ -51,7 +51,8 @@ export class VClock {
   /**
    * A consumer took an item stamped `stampNs`: returns the time it starts on it, max(clock,
    * stamp), moving the clock there. An item stamped before the end of a jump this core already
-   * made over idle (or busy-polling) time came too late to be handled at its stamp: counted with how late at most.
+   * made over idle (or busy-polling) time came too late to be handled at its stamp: counted
+   * with how late at most.
    */
   take(stampNs: number): number {
     if (stampNs < this.idleEnd) {
@@ -143,6 +144,12 @@ export class VSync {
     this.clock[this.me * F_STRIDE] = t;
   }
 
+  /** The earliest `w` can start an item stamped `t`: `w` starts nothing before its shared clock (0 if it shares none). */
+  private startOf(w: number, t: number): number {
+    const c = this.clock[w * F_STRIDE]!;
+    return c > t ? c : t;
+  }
+
   private lockOf(w: number): void {
     const i = w * I_STRIDE + W_LOCK;
     while (Atomics.compareExchange(this.words, i, 0, 1) !== 0) { /* held for a few ns */ }
@@ -154,16 +161,14 @@ export class VSync {
 
   /**
    * A pusher, after making a stamped item visible to worker `w`: `w`'s bound is at most `t` until
-   * `w` has absorbed it (at most max(t, w's shared clock): `w` starts nothing before its own
-   * clock; a core whose clock ran past the window on a long unit is not made the minimum by an
-   * item it can only take later, so the others need not wake it just to hear that). Cheap when a value at most `t` already waits to be absorbed (`w` will
-   * recompute from its inputs, which include this item, before its bound can rise).
+   * `w` has absorbed it; never below `w`'s shared clock (`startOf`), so a core whose clock ran
+   * past the window on a long unit is not made the minimum by an item it can only take later.
+   * Cheap when a value at most `t` already waits to be absorbed (`w` will recompute from its
+   * inputs, which include this item, before its bound can rise).
    */
   lower(w: number, t: number): void {
     if (w === this.me) return;
-    // `w` starts nothing before its own clock (a stale read is lower, so still a lower bound).
-    const c = this.clock[w * F_STRIDE]!;
-    if (c > t) t = c;
+    t = this.startOf(w, t);
     if (t < this.othersFloor) this.othersFloor = t;
     const fi = w * F_STRIDE;
     if (this.lowered[fi]! <= t) return;
@@ -185,8 +190,7 @@ export class VSync {
   lowerDue(w: number, t: number): boolean {
     this.lower(w, t);
     if (this.deterministic || w === this.me || Atomics.load(this.words, w * I_STRIDE + W_BLOCKED_ON) < 0) return true;
-    const c = this.clock[w * F_STRIDE]!;
-    if (c > t) t = c;
+    t = this.startOf(w, t);
     let m = Infinity;
     for (let v = 0; v < this.workers; v++) {
       if (v === w) continue;
