@@ -294,27 +294,8 @@ export class LockTable {
           `lock ${this.spec.classes[this.classOf[id]!]}#${id}: unlock by core ${this.core}, which does not hold it (holder ${this.holder(id)})`);
       }
     }
-    const vt = this.vtimes;
-    if (vt !== null) {
-      const now = this.vclock!.t;
-      const start = vt[id * 8 + 3]!;
-      const later = vt[id * 8 + 4]!;
-      if (later < now) {
-        // That other hold began inside this one: in emulated order its core would have waited
-        // until now, and nobody counted that wait (fidelity: the window, or one long unit).
-        const missed = now - later;
-        this.orderInversions++;
-        this.orderInversionNs += missed;
-        if (missed > this.orderInversionMaxNs) this.orderInversionMaxNs = missed;
-      }
-      const row = this.rowOf[id]!;
-      this.stats[row + LockStat.HOLD_NS_SAMPLED]! += now - start;
-      this.stats[row + LockStat.HOLD_SAMPLES]! += 1;
-      // Becomes the lock's last hold unless it lies wholly before the one recorded.
-      if (now >= vt[id * 8 + 1]! || start >= vt[id * 8 + 2]!) {
-        vt[id * 8 + 1] = now;
-        vt[id * 8 + 2] = start;
-      }
+    if (this.vtimes !== null) {
+      this.virtualReleased(id);
     } else if (id === this.sampledId) {
       const row = this.rowOf[id]!;
       const t = this.sampleNs;
@@ -403,6 +384,33 @@ export class LockTable {
     if (prev !== this.me) {
       if (prev !== 0) stats[row + LockStat.HANDOFFS]! += 1;
       this.words[ow] = this.me;
+    }
+  }
+
+  /**
+   * Virtual time: records this hold [start, now] (the lock's last hold unless it lies wholly
+   * before the one recorded) and counts it out of emulated order if a hold another core made
+   * first began inside it (kept apart from `unlock` so the wall-clock path stays small).
+   */
+  private virtualReleased(id: number): void {
+    const vt = this.vtimes!;
+    const now = this.vclock!.t;
+    const start = vt[id * 8 + 3]!;
+    const later = vt[id * 8 + 4]!;
+    if (later < now) {
+      // That other hold began inside this one: in emulated order its core would have waited
+      // until now, and nobody counted that wait (fidelity: the window, or one long unit).
+      const missed = now - later;
+      this.orderInversions++;
+      this.orderInversionNs += missed;
+      if (missed > this.orderInversionMaxNs) this.orderInversionMaxNs = missed;
+    }
+    const row = this.rowOf[id]!;
+    this.stats[row + LockStat.HOLD_NS_SAMPLED]! += now - start;
+    this.stats[row + LockStat.HOLD_SAMPLES]! += 1;
+    if (now >= vt[id * 8 + 1]! || start >= vt[id * 8 + 2]!) {
+      vt[id * 8 + 1] = now;
+      vt[id * 8 + 2] = start;
     }
   }
 
