@@ -237,14 +237,10 @@ export class VSync {
     this.bound[fi] = t;
     // A locked RMW: orders the store above before the reads below (a waiter registers, then reads bounds).
     if (!(t > old) || Atomics.add(this.words, this.workers * I_STRIDE + W_ANY_WAITERS, 0) === 0) return;
-    const bound = this.bound;
-    const lowered = this.lowered;
     let m = Infinity;
     let arg = -1;
     for (let w = 0; w < this.workers; w++) {
-      const l = lowered[w * F_STRIDE]!; // first: see boundOf
-      let b = bound[w * F_STRIDE]!;
-      if (l < b) b = l;
+      const b = this.boundOf(w);
       if (b < m) { m = b; arg = w; }
     }
     for (let w = 0; w < this.workers; w++) {
@@ -297,14 +293,9 @@ export class VSync {
   protected scanOthers(): number {
     let m = Infinity;
     let arg = -1;
-    const bound = this.bound;
-    const lowered = this.lowered;
     for (let w = 0; w < this.workers; w++) {
       if (w === this.me) continue;
-      const fi = w * F_STRIDE;
-      const l = lowered[fi]!; // first: see boundOf
-      let b = bound[fi]!;
-      if (l < b) b = l;
+      const b = this.boundOf(w);
       if (b < m) { m = b; arg = w; }
     }
     this.argmin = arg;

@@ -104,6 +104,15 @@ describe('virtual time: calibration', () => {
   }, 120_000);
 });
 
+/** The same run without and with HOMA_EMU_TEST_JITTER=`jitter` (seed,maxMs,every): both JSON reports, each run checked to exit 0. */
+async function withAndWithoutJitter(dir: string, args: string[], jitter: string): Promise<[any, any]> {
+  const a = await cli({}, ...args, '--json', join(dir, 'a.json'));
+  const b = await cli({ HOMA_EMU_TEST_JITTER: jitter }, ...args, '--json', join(dir, 'b.json'));
+  expect(a.code, a.stderr).toBe(0);
+  expect(b.code, b.stderr).toBe(0);
+  return [JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')), JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'))];
+}
+
 /** Every figure of a JSON report, less those that describe the host (wall time, parks, sync waits). */
 function figures(j: Record<string, unknown>): unknown {
   const host = new Set(['measuredSec', 'wallSec', 'emulatedPerWallSec', 'parks', 'ipisSent', 'syncWaits', 'hostCpus', 'oversubscription']);
@@ -140,12 +149,7 @@ describe('virtual time: determinism and host independence', () => {
     it(`--deterministic under random wall-clock sleeps, ${what}: the same figures, no event found below a published bound`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'homa-emu-det4-'));
       const args = ['run', ...opts, '--duration-ms', '2', '--warmup-ms', '0.5', '--base-rtt-usecs', '15', '--seed', '3', '--deterministic'];
-      const a = await cli({}, ...args, '--json', join(dir, 'a.json'));
-      const b = await cli({ HOMA_EMU_TEST_JITTER: '5,2,40' }, ...args, '--json', join(dir, 'b.json'));
-      expect(a.code, a.stderr).toBe(0);
-      expect(b.code, b.stderr).toBe(0);
-      const ja = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'));
-      const jb = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
+      const [ja, jb] = await withAndWithoutJitter(dir, args, '5,2,40');
       expect(ja.metrics[busy]).toBeGreaterThan(50);
       expect([ja.fidelity.virtual.lateItems, jb.fidelity.virtual.lateItems]).toEqual([0, 0]);
       expect(figures(jb)).toEqual(figures(ja));
@@ -156,13 +160,8 @@ describe('virtual time: determinism and host independence', () => {
     const dir = mkdtempSync(join(tmpdir(), 'homa-emu-jit-'));
     // Long enough for ~500 short messages, so that their P99 is not a handful of samples.
     const args = [...RUN, '--duration-ms', '10'];
-    const a = await cli({}, ...args, '--json', join(dir, 'a.json'));
     // Up to 5 ms asleep, in one loop pass in 50 on average, in every core.
-    const b = await cli({ HOMA_EMU_TEST_JITTER: '11,5,50' }, ...args, '--json', join(dir, 'b.json'));
-    expect(a.code, a.stderr).toBe(0);
-    expect(b.code, b.stderr).toBe(0);
-    const ja = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'));
-    const jb = JSON.parse(readFileSync(join(dir, 'b.json'), 'utf8'));
+    const [ja, jb] = await withAndWithoutJitter(dir, args, '11,5,50');
     const rel = (x: number, y: number): number => Math.abs(x - y) / Math.max(Math.abs(x), 1e-9);
     expect(ja.latency.digest.short.count).toBeGreaterThan(800);
     expect(rel(jb.throughput.rpcsPerSec, ja.throughput.rpcsPerSec), `RPCs/s ${ja.throughput.rpcsPerSec} vs ${jb.throughput.rpcsPerSec}`).toBeLessThan(0.02);
